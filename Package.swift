@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Release builds link the Swift runtime statically (`--static-swift-stdlib`), see README.
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "switchyard",
+    products: [
+        .executable(name: "update-branch", targets: ["update-branch"]),
+        .executable(name: "github-emulator", targets: ["github-emulator"]),
+        .executable(name: "playground", targets: ["playground"]),
+        .library(name: "SwitchyardCore", targets: ["SwitchyardCore"]),
+        .library(name: "SwitchyardTesting", targets: ["SwitchyardTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+    ],
+    targets: [
+        // libcurl, wrapped so that its variadic setopt calls are callable from Swift.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // Pure value types: events, commands, plans, replies, errors, config. No I/O.
+        .target(name: "SwitchyardCore", swiftSettings: strict),
+        // Real clients: HTTP over libcurl, GitHub REST, GitHub App auth.
+        .target(
+            name: "SwitchyardGitHub",
+            dependencies: [
+                "SwitchyardCore", "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        // Invocation adapters (pipe, CGI, OpenFaaS, Lambda), request verification, runner, output.
+        .target(
+            name: "SwitchyardRuntime",
+            dependencies: [
+                "SwitchyardCore", "SwitchyardGitHub", "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        // Capabilities: one library each.
+        .target(name: "UpdateBranch", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
+        // Emulators and helpers for tests and the playground.
+        .target(
+            name: "SwitchyardTesting",
+            dependencies: [
+                "SwitchyardCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(name: "github-emulator", dependencies: ["SwitchyardTesting"], swiftSettings: strict),
+        .executableTarget(name: "playground", dependencies: ["SwitchyardTesting", "SwitchyardRuntime"], swiftSettings: strict),
+        // Functions: one executable each.
+        .executableTarget(
+            name: "update-branch",
+            dependencies: ["SwitchyardRuntime", "UpdateBranch"],
+            path: "functions/update-branch",
+            exclude: ["function.yaml", "README.md"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SwitchyardTests",
+            dependencies: [
+                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting", "UpdateBranch",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,64 @@
+/// One effect a capability asks for. Plans are lists of these, so they compare as data in tests
+/// and print as data in dry-run.
+public enum Action: Sendable, Equatable {
+    /// Posts a comment once: skipped when a comment carrying `marker` already exists.
+    case comment(issue: IssueRef, body: String, marker: Marker)
+    /// Edits the sticky comment carrying `marker`, or creates it.
+    case upsertComment(issue: IssueRef, body: String, marker: Marker)
+    /// Adds a reaction (`eyes`, `+1`, …) to an issue comment.
+    case addReaction(repo: RepoRef, commentID: Int, content: String)
+    case addLabels(issue: IssueRef, labels: [String])
+    case removeLabel(issue: IssueRef, label: String)
+    /// Sets a commit status; `description` is cut to GitHub's 140 characters.
+    case setStatus(repo: RepoRef, sha: String, state: String, context: String, description: String, targetURL: String?)
+    /// `PUT /repos/{o}/{r}/pulls/{n}/update-branch` pinned to the head we saw.
+    case updateBranch(pull: IssueRef, expectedHeadSHA: String)
+
+    /// A one-line record in the style of a recording fake: `acme/api#42 +label deploy`.
+    public var summary: String {
+        switch self {
+        case .comment(let i, _, let m): "\(i) comment \(m.key)"
+        case .upsertComment(let i, _, let m): "\(i) sticky comment \(m.key)"
+        case .addReaction(let r, let id, let c): "\(r) comment \(id) +reaction \(c)"
+        case .addLabels(let i, let ls): "\(i) +label \(ls.joined(separator: ", "))"
+        case .removeLabel(let i, let l): "\(i) -label \(l)"
+        case .setStatus(let r, let sha, let state, let ctx, _, _): "\(r)@\(sha.prefix(7)) status \(ctx)=\(state)"
+        case .updateBranch(let p, let sha): "\(p) update-branch from \(sha.prefix(7))"
+        }
+    }
+
+    /// The action as JSON for responses and dry-run output.
+    public var json: JSON {
+        switch self {
+        case .comment(let i, let body, let m):
+            ["type": "comment", "issue": .string(i.description), "body": .string(body), "marker": .string(m.key)]
+        case .upsertComment(let i, let body, let m):
+            ["type": "upsert-comment", "issue": .string(i.description), "body": .string(body), "marker": .string(m.key)]
+        case .addReaction(let r, let id, let c):
+            ["type": "add-reaction", "repository": .string(r.fullName), "comment_id": .int(id), "content": .string(c)]
+        case .addLabels(let i, let ls):
+            ["type": "add-labels", "issue": .string(i.description), "labels": .array(ls.map(JSON.string))]
+        case .removeLabel(let i, let l):
+            ["type": "remove-label", "issue": .string(i.description), "label": .string(l)]
+        case .setStatus(let r, let sha, let state, let ctx, let desc, let url):
+            ["type": "set-status", "repository": .string(r.fullName), "sha": .string(sha), "state": .string(state),
+             "context": .string(ctx), "description": .string(desc), "target_url": url.map(JSON.string) ?? .null]
+        case .updateBranch(let p, let sha):
+            ["type": "update-branch", "pull": .string(p.description), "expected_head_sha": .string(sha)]
+        }
+    }
+}
+
+/// A hidden marker in a bot comment: `<!-- switchyard:update-branch:reply:123 -->`.
+/// It is how Switchyard finds its own comments again, with GitHub as the only state.
+public struct Marker: Sendable, Hashable, Codable {
+    public var key: String
+    public init(function: String, _ parts: String...) {
+        key = ([function] + parts).joined(separator: ":")
+    }
+    public init(key: String) { self.key = key }
+    /// The HTML comment written into the body.
+    public var html: String { "<!-- switchyard:\(key) -->" }
+    /// Every marker starts with this; the grammar never reads commands from such comments.
+    public static let prefix = "<!-- switchyard:"
+}

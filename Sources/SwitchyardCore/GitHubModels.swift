@@ -1,0 +1,180 @@
+/// GitHub objects as they appear in webhook payloads and REST answers.
+/// Only the fields Switchyard reads are modelled; extra fields are ignored and most are optional,
+/// so that new or missing fields never break decoding. Decode with `GitHubDecoder.make()`.
+public enum GitHub {
+    public struct User: Codable, Sendable, Equatable {
+        public var login: String
+        public var id: Int?
+        public var type: String?
+        public init(login: String, id: Int? = nil, type: String? = nil) {
+            self.login = login; self.id = id; self.type = type
+        }
+        /// GitHub Apps and other bots: `type == "Bot"` or a `[bot]` login.
+        public var isBot: Bool { type == "Bot" || login.lowercased().hasSuffix("[bot]") }
+    }
+
+    public struct Repository: Codable, Sendable, Equatable {
+        public var name: String
+        public var fullName: String
+        public var owner: User
+        public var htmlUrl: String?
+        public var defaultBranch: String?
+        public var fork: Bool?
+        public var `private`: Bool?
+        public var ref: RepoRef { RepoRef(owner: owner.login, name: name) }
+    }
+
+    public struct Label: Codable, Sendable, Equatable {
+        public var name: String
+        public var color: String?
+    }
+
+    public struct Installation: Codable, Sendable, Equatable {
+        public var id: Int
+        public var account: User?
+    }
+
+    public struct Branch: Codable, Sendable, Equatable {
+        public var ref: String
+        public var sha: String
+        public var label: String?
+        /// Null when the fork behind a PR was deleted.
+        public var repo: Repository?
+        public var user: User?
+    }
+
+    public struct Milestone: Codable, Sendable, Equatable {
+        public var number: Int?
+        public var title: String
+    }
+
+    public struct PullRequest: Codable, Sendable, Equatable {
+        public var number: Int
+        public var state: String
+        public var title: String
+        public var body: String?
+        public var user: User
+        public var head: Branch
+        public var base: Branch
+        public var merged: Bool?
+        public var mergedAt: String?
+        public var mergeCommitSha: String?
+        public var draft: Bool?
+        public var labels: [Label]?
+        public var maintainerCanModify: Bool?
+        public var htmlUrl: String?
+        public var milestone: Milestone?
+        public var mergeableState: String?
+        public var authorAssociation: String?
+        /// True when the head branch lives in another repository than the base.
+        public var isFromFork: Bool {
+            guard let headRepo = head.repo, let baseRepo = base.repo else { return head.repo == nil }
+            return headRepo.fullName.lowercased() != baseRepo.fullName.lowercased()
+        }
+    }
+
+    public struct IssuePullRequestLink: Codable, Sendable, Equatable {
+        public var url: String?
+    }
+
+    public struct Issue: Codable, Sendable, Equatable {
+        public var number: Int
+        public var title: String
+        public var body: String?
+        public var user: User
+        public var state: String
+        public var labels: [Label]?
+        /// Present only when the issue is a pull request.
+        public var pullRequest: IssuePullRequestLink?
+        public var htmlUrl: String?
+        public var authorAssociation: String?
+    }
+
+    public struct Comment: Codable, Sendable, Equatable {
+        public var id: Int
+        public var body: String?
+        public var user: User
+        public var htmlUrl: String?
+        public var createdAt: String?
+        public var updatedAt: String?
+        public var authorAssociation: String?
+        public var performedViaGithubApp: JSON?
+    }
+
+    public struct Review: Codable, Sendable, Equatable {
+        public var id: Int
+        public var body: String?
+        public var user: User
+        public var state: String?
+        public var htmlUrl: String?
+        public var submittedAt: String?
+        public var authorAssociation: String?
+    }
+}
+
+/// `owner/name` of a repository.
+public struct RepoRef: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var owner: String
+    public var name: String
+    public init(owner: String, name: String) { self.owner = owner; self.name = name }
+    public var fullName: String { "\(owner)/\(name)" }
+    public var description: String { fullName }
+
+    /// Parses `owner/name`.
+    public init?(_ text: Substring) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, Self.isValidPart(parts[0]), Self.isValidPart(parts[1]) else { return nil }
+        owner = String(parts[0]); name = String(parts[1])
+    }
+
+    static func isValidPart(_ s: Substring) -> Bool {
+        !s.isEmpty && s.count <= 100 && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+    }
+}
+
+/// `owner/name#123`: the target of a chat command.
+public struct IssueRef: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var repo: RepoRef
+    public var number: Int
+    public init(repo: RepoRef, number: Int) { self.repo = repo; self.number = number }
+    public var description: String { "\(repo.fullName)#\(number)" }
+
+    /// Parses `owner/name#123` or a pull request or issue URL.
+    public init?(_ text: some StringProtocol) {
+        var t = Substring(text)
+        for prefix in ["https://github.com/", "http://github.com/"] where t.hasPrefix(prefix) {
+            // owner/name/pull/123
+            let parts = t.dropFirst(prefix.count).split(separator: "/")
+            guard parts.count >= 4, parts[2] == "pull" || parts[2] == "issues",
+                  let n = Int(parts[3]), n > 0, let repo = RepoRef(Substring("\(parts[0])/\(parts[1])")) else { return nil }
+            self.init(repo: repo, number: n)
+            return
+        }
+        guard let hash = t.lastIndex(of: "#"), let n = Int(t[t.index(after: hash)...]), n > 0,
+              let repo = RepoRef(t[..<hash]) else { return nil }
+        t = t[..<hash]
+        self.init(repo: repo, number: n)
+    }
+}
+
+/// A JSON decoder for GitHub's snake_case wire format.
+public enum GitHubDecoder {
+    public static func make() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        return d
+    }
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
+        try make().decode(type, from: Data(bytes))
+    }
+}
+
+/// A JSON encoder for GitHub's snake_case wire format.
+public enum GitHubEncoder {
+    public static func make() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+}

@@ -1,0 +1,177 @@
+/// A webhook `action`. Unknown actions decode to `.other` so that a new GitHub action never breaks decoding.
+public enum EventAction: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+    case opened, reopened, closed, synchronize, edited, labeled, unlabeled, created, deleted
+    case submitted, dismissed, readyForReview, convertedToDraft, completed, requested
+    case other(String)
+
+    static let known: [String: EventAction] = [
+        "opened": .opened, "reopened": .reopened, "closed": .closed, "synchronize": .synchronize,
+        "edited": .edited, "labeled": .labeled, "unlabeled": .unlabeled, "created": .created,
+        "deleted": .deleted, "submitted": .submitted, "dismissed": .dismissed,
+        "ready_for_review": .readyForReview, "converted_to_draft": .convertedToDraft,
+        "completed": .completed, "requested": .requested,
+    ]
+
+    public init(_ raw: String) { self = Self.known[raw] ?? .other(raw) }
+
+    public var rawValue: String {
+        if case .other(let s) = self { return s }
+        return Self.known.first { $0.value == self }!.key
+    }
+    public var description: String { rawValue }
+
+    public init(from decoder: Decoder) throws { self.init(try decoder.singleValueContainer().decode(String.self)) }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+}
+
+public struct PullRequestEvent: Codable, Sendable, Equatable {
+    public var action: EventAction
+    public var number: Int?
+    public var pullRequest: GitHub.PullRequest
+    public var repository: GitHub.Repository
+    public var sender: GitHub.User
+    public var installation: GitHub.Installation?
+    public var label: GitHub.Label?
+    public var before: String?
+    public var after: String?
+}
+
+public struct IssueCommentEvent: Codable, Sendable, Equatable {
+    public var action: EventAction
+    public var issue: GitHub.Issue
+    public var comment: GitHub.Comment
+    public var repository: GitHub.Repository
+    public var sender: GitHub.User
+    public var installation: GitHub.Installation?
+}
+
+public struct PullRequestReviewEvent: Codable, Sendable, Equatable {
+    public var action: EventAction
+    public var review: GitHub.Review
+    public var pullRequest: GitHub.PullRequest
+    public var repository: GitHub.Repository
+    public var sender: GitHub.User
+    public var installation: GitHub.Installation?
+}
+
+public struct PullRequestReviewCommentEvent: Codable, Sendable, Equatable {
+    public var action: EventAction
+    public var comment: GitHub.Comment
+    public var pullRequest: GitHub.PullRequest
+    public var repository: GitHub.Repository
+    public var sender: GitHub.User
+    public var installation: GitHub.Installation?
+}
+
+public struct PingEvent: Codable, Sendable, Equatable {
+    public var zen: String?
+    public var hookId: Int?
+    public var repository: GitHub.Repository?
+    public var sender: GitHub.User?
+}
+
+public struct InstallationEvent: Codable, Sendable, Equatable {
+    public var action: EventAction
+    public var installation: GitHub.Installation
+    public var sender: GitHub.User?
+}
+
+/// One decoded GitHub webhook.
+public enum WebhookEvent: Sendable, Equatable {
+    case pullRequest(PullRequestEvent)
+    case issueComment(IssueCommentEvent)
+    case pullRequestReview(PullRequestReviewEvent)
+    case pullRequestReviewComment(PullRequestReviewCommentEvent)
+    case ping(PingEvent)
+    case installation(InstallationEvent)
+    /// An event no model covers; kept as JSON so that a function can still say why it ignores it.
+    case other(name: String, payload: JSON)
+
+    /// Decodes `body` as the event `name` (the `X-GitHub-Event` header).
+    /// Throws `SwitchyardError.badRequest` naming the first field that did not fit.
+    public static func decode(name: String, body: some Collection<UInt8>) throws -> WebhookEvent {
+        let d = GitHubDecoder.make()
+        let data = Data(body)
+        do {
+            switch name {
+            case "pull_request": return .pullRequest(try d.decode(PullRequestEvent.self, from: data))
+            case "issue_comment": return .issueComment(try d.decode(IssueCommentEvent.self, from: data))
+            case "pull_request_review": return .pullRequestReview(try d.decode(PullRequestReviewEvent.self, from: data))
+            case "pull_request_review_comment":
+                return .pullRequestReviewComment(try d.decode(PullRequestReviewCommentEvent.self, from: data))
+            case "ping": return .ping(try d.decode(PingEvent.self, from: data))
+            case "installation": return .installation(try d.decode(InstallationEvent.self, from: data))
+            default: return .other(name: name, payload: try JSON.parse(body))
+            }
+        } catch let e as SwitchyardError {
+            throw e
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            throw SwitchyardError.badRequest("the \(name) payload lacks `\(path(ctx.codingPath + [key]))`")
+        } catch let DecodingError.typeMismatch(_, ctx) {
+            throw SwitchyardError.badRequest("the \(name) payload has a wrong type at `\(path(ctx.codingPath))`")
+        } catch let DecodingError.valueNotFound(_, ctx) {
+            throw SwitchyardError.badRequest("the \(name) payload has null at `\(path(ctx.codingPath))`")
+        } catch {
+            throw SwitchyardError.badRequest("the body is not valid JSON")
+        }
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    /// Infers the event name from the payload's shape, for raw payloads piped without `--event`.
+    /// Returns nil when the shape is ambiguous.
+    public static func inferName(from payload: JSON) -> String? {
+        guard let o = payload.object else { return nil }
+        let has = { (k: String) in o[k] != nil }
+        if has("zen") && has("hook_id") { return "ping" }
+        if has("comment") && has("issue") { return "issue_comment" }
+        if has("comment") && has("pull_request") { return "pull_request_review_comment" }
+        if has("review") && has("pull_request") { return "pull_request_review" }
+        if has("pull_request") && has("number") { return "pull_request" }
+        if has("installation") && !has("repository") && has("action") && o["installation"]?["account"] != nil {
+            return "installation"
+        }
+        return nil
+    }
+
+    public var name: String {
+        switch self {
+        case .pullRequest: "pull_request"
+        case .issueComment: "issue_comment"
+        case .pullRequestReview: "pull_request_review"
+        case .pullRequestReviewComment: "pull_request_review_comment"
+        case .ping: "ping"
+        case .installation: "installation"
+        case .other(let name, _): name
+        }
+    }
+
+    public var action: String? {
+        switch self {
+        case .pullRequest(let e): e.action.rawValue
+        case .issueComment(let e): e.action.rawValue
+        case .pullRequestReview(let e): e.action.rawValue
+        case .pullRequestReviewComment(let e): e.action.rawValue
+        case .installation(let e): e.action.rawValue
+        case .ping: nil
+        case .other(_, let p): p["action"]?.string
+        }
+    }
+
+    public var installationID: Int? {
+        switch self {
+        case .pullRequest(let e): e.installation?.id
+        case .issueComment(let e): e.installation?.id
+        case .pullRequestReview(let e): e.installation?.id
+        case .pullRequestReviewComment(let e): e.installation?.id
+        case .installation(let e): e.installation.id
+        case .ping: nil
+        case .other(_, let p): p["installation"]?["id"]?.int
+        }
+    }
+}

@@ -1,0 +1,92 @@
+#include "ccurl.h"
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct { char *data; size_t len; size_t cap; size_t limit; } buffer;
+
+static size_t append(buffer *b, const char *src, size_t n) {
+    if (b->limit && b->len + n > b->limit) return 0; /* abort oversized answers */
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p) return 0;
+        b->data = p; b->cap = cap;
+    }
+    memcpy(b->data + b->len, src, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return n;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    return append((buffer *)userdata, ptr, size * nmemb);
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    buffer *b = (buffer *)userdata;
+    size_t n = size * nmemb;
+    /* A new status line starts a new response (after 100-continue or a redirect): keep the last one. */
+    if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) b->len = 0;
+    return append(b, ptr, n);
+}
+
+int ccurl_perform(const char *method, const char *url,
+                  const char *const *headers, size_t count,
+                  const void *body, size_t body_len,
+                  long timeout_ms, long connect_timeout_ms,
+                  ccurl_response *out) {
+    static int initialised = 0;
+    if (!initialised) { curl_global_init(CURL_GLOBAL_DEFAULT); initialised = 1; }
+    memset(out, 0, sizeof(*out));
+    CURL *curl = curl_easy_init();
+    if (!curl) { out->curl_code = CURLE_FAILED_INIT; strcpy(out->error, "curl_easy_init failed"); return out->curl_code; }
+    buffer bodybuf = {0}, headbuf = {0};
+    bodybuf.limit = 64u * 1024u * 1024u;
+    headbuf.limit = 1024u * 1024u;
+    struct curl_slist *list = NULL;
+    for (size_t i = 0; i < count; i++) list = curl_slist_append(list, headers[i]);
+    /* curl adds "Expect: 100-continue" to large bodies; servers here answer directly. */
+    list = curl_slist_append(list, "Expect:");
+
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &bodybuf);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &headbuf);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, out->error);
+    curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (timeout_ms > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    if (connect_timeout_ms > 0) curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
+    if (strcmp(method, "HEAD") == 0) curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    if (body && body_len > 0) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    } else if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+    }
+
+    CURLcode rc = curl_easy_perform(curl);
+    out->curl_code = (int)rc;
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+    } else if (out->error[0] == 0) {
+        strncpy(out->error, curl_easy_strerror(rc), sizeof(out->error) - 1);
+    }
+    out->body = bodybuf.data; out->body_len = bodybuf.len;
+    out->headers = headbuf.data; out->headers_len = headbuf.len;
+    curl_slist_free_all(list);
+    curl_easy_cleanup(curl);
+    return out->curl_code;
+}
+
+void ccurl_response_free(ccurl_response *response) {
+    free(response->body); free(response->headers);
+    response->body = NULL; response->headers = NULL;
+}

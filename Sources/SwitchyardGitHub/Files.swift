@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Small POSIX file helpers, so that the functions need no Foundation file APIs.
+public enum Files {
+    /// Reads a whole file, at most `limit` bytes. Nil when it cannot be read or is larger.
+    /// With `privateOnly`, a file not owned by this user or readable by others counts as unreadable.
+    public static func read(_ path: String, limit: Int = 1 << 20, privateOnly: Bool = false) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) <= limit else { return nil }
+        if privateOnly && (st.st_uid != getuid() || (st.st_mode & 0o077) != 0) { return nil }
+        var out = [UInt8](repeating: 0, count: Int(st.st_size))
+        var got = 0
+        while got < out.count {
+            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + got, $0.count - got) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            got += n
+        }
+        return Array(out.prefix(got))
+    }
+
+    /// Writes a file atomically (temporary file in the same folder, then rename) with `mode`.
+    @discardableResult
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) -> Bool {
+        let tmp = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { return false }
+        var ok = fchmod(fd, mode) == 0
+        var written = 0
+        while ok && written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { ok = false } else { written += n }
+        }
+        ok = ok && fsync(fd) == 0
+        close(fd)
+        if ok && rename(tmp, path) == 0 { return true }
+        unlink(tmp)
+        return false
+    }
+
+    /// Creates a directory (and parents) with `mode` if missing. True when it exists afterwards.
+    @discardableResult
+    public static func makeDirectory(_ path: String, mode: mode_t = 0o700) -> Bool {
+        var st = stat()
+        if stat(path, &st) == 0 { return (st.st_mode & S_IFMT) == S_IFDIR }
+        let parent = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        if !parent.isEmpty && parent != path { makeDirectory(parent, mode: mode) }
+        return mkdir(path, mode) == 0 || errno == EEXIST
+    }
+
+    public static func temporaryDirectory(environment: [String: String]) -> String {
+        var t = environment["TMPDIR"] ?? "/tmp"
+        while t.count > 1 && t.hasSuffix("/") { t.removeLast() }
+        return t.isEmpty ? "/tmp" : t
+    }
+}

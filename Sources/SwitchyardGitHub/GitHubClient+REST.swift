@@ -1,0 +1,142 @@
+import SwitchyardCore
+
+/// The REST calls Switchyard makes. Each capability sees only the narrow protocol it declares.
+extension GitHubClient: PermissionReading, PlanPerforming {
+    static func repoPath(_ r: RepoRef) -> String {
+        "/repos/\(Self.percentEncode(r.owner))/\(Self.percentEncode(r.name))"
+    }
+
+    // MARK: Pull requests
+
+    public func pullRequest(_ pull: IssueRef) throws -> GitHub.PullRequest {
+        try get(GitHub.PullRequest.self, Self.repoPath(pull.repo) + "/pulls/\(pull.number)")
+    }
+
+    /// `GET /repos/{o}/{r}/compare/{base}...{head}`: how far `head` is ahead of and behind `base`.
+    public func compare(_ repo: RepoRef, base: String, head: String) throws -> Comparison {
+        try get(Comparison.self, Self.repoPath(repo) + "/compare/\(Self.percentEncode(base))...\(Self.percentEncode(head))",
+                query: [("per_page", "1")])
+    }
+
+    public func updateBranch(_ pull: IssueRef, expectedHeadSHA: String) throws {
+        try send("PUT", Self.repoPath(pull.repo) + "/pulls/\(pull.number)/update-branch",
+                 json: ["expected_head_sha": .string(expectedHeadSHA)])
+    }
+
+    // MARK: Permissions
+
+    public func isOrgMember(org: String, login: String) throws -> Bool {
+        do {
+            let r = try send("GET", "/orgs/\(Self.percentEncode(org))/members/\(Self.percentEncode(login))")
+            return r.status == 204
+        } catch let e as GitHubError where e.status == 404 || e.status == 302 {
+            return false
+        }
+    }
+
+    public func isTeamMember(org: String, team: String, login: String) throws -> Bool {
+        do {
+            let r = try send("GET", "/orgs/\(Self.percentEncode(org))/teams/\(Self.percentEncode(team))/memberships/\(Self.percentEncode(login))")
+            return (try? JSON.parse(r.body))?["state"]?.string == "active"
+        } catch let e as GitHubError where e.status == 404 {
+            return false
+        }
+    }
+
+    public func repoRole(_ repo: RepoRef, login: String) throws -> RepoRole {
+        do {
+            let r = try send("GET", Self.repoPath(repo) + "/collaborators/\(Self.percentEncode(login))/permission")
+            let json = try? JSON.parse(r.body)
+            return RepoRole(permission: json?["permission"]?.string, roleName: json?["role_name"]?.string)
+        } catch let e as GitHubError where e.status == 404 {
+            return RepoRole.none
+        }
+    }
+
+    // MARK: Comments
+
+    public func comments(on issue: IssueRef) throws -> [GitHub.Comment] {
+        if let cached = commentCache.get(issue) { return cached }
+        let (items, _) = try paginate(GitHub.Comment.self, Self.repoPath(issue.repo) + "/issues/\(issue.number)/comments")
+        commentCache.set(issue, items)
+        return items
+    }
+
+    public func createComment(on issue: IssueRef, body: String) throws -> Int {
+        let path = Self.repoPath(issue.repo) + "/issues/\(issue.number)/comments"
+        // A POST whose outcome is unknown is retried only if the comment did not land.
+        let r = try send("POST", path, json: ["body": .string(body)], alreadyDone: { [self] in
+            commentCache.clear(issue)
+            let existing = try comments(on: issue)
+            guard let found = existing.first(where: { $0.body == body }) else { return nil }
+            return HTTPResponse(status: 201, body: Array(#"{"id":\#(found.id)}"#.utf8))
+        })
+        let id = (try? JSON.parse(r.body))?["id"]?.int ?? 0
+        if let c = try? GitHubDecoder.decode(GitHub.Comment.self, from: r.body) {
+            commentCache.append(issue, c)
+        }
+        return id
+    }
+
+    public func editComment(in repo: RepoRef, id: Int, body: String) throws {
+        try send("PATCH", Self.repoPath(repo) + "/issues/comments/\(id)", json: ["body": .string(body)])
+        commentCache.replace(id: id, body: body)
+    }
+
+    public func deleteComment(in repo: RepoRef, id: Int) throws {
+        try send("DELETE", Self.repoPath(repo) + "/issues/comments/\(id)")
+    }
+
+    public func addReaction(in repo: RepoRef, commentID: Int, content: String) throws {
+        // Creating a reaction that exists answers 200 instead of 201, so a retry is harmless.
+        try send("POST", Self.repoPath(repo) + "/issues/comments/\(commentID)/reactions",
+                 json: ["content": .string(content)], alreadyDone: { nil })
+    }
+
+    // MARK: Labels and statuses
+
+    public func addLabels(_ labels: [String], to issue: IssueRef) throws {
+        try send("POST", Self.repoPath(issue.repo) + "/issues/\(issue.number)/labels",
+                 json: ["labels": .array(labels.map(JSON.string))], alreadyDone: { nil })
+    }
+
+    public func removeLabel(_ label: String, from issue: IssueRef) throws {
+        do {
+            try send("DELETE", Self.repoPath(issue.repo) + "/issues/\(issue.number)/labels/\(Self.percentEncode(label))")
+        } catch let e as GitHubError where e.status == 404 {
+            return
+        }
+    }
+
+    public func createStatus(in repo: RepoRef, sha: String, state: String, context: String, description: String, targetURL: String?) throws {
+        var body: [String: JSON] = ["state": .string(state), "context": .string(context), "description": .string(description)]
+        if let targetURL { body["target_url"] = .string(targetURL) }
+        // Statuses are "last write wins" per context, so sending twice is harmless.
+        try send("POST", Self.repoPath(repo) + "/statuses/\(sha)", json: .object(body), alreadyDone: { nil })
+    }
+}
+
+/// The part of a compare answer Switchyard reads.
+public struct Comparison: Decodable, Sendable, Equatable {
+    public var status: String?
+    public var aheadBy: Int
+    public var behindBy: Int
+    public var totalCommits: Int?
+}
+
+/// Comment listings cached for one invocation, kept current as comments are created and edited.
+final class CommentCache: @unchecked Sendable {
+    private let lock = Mutex()
+    private var byIssue: [IssueRef: [GitHub.Comment]] = [:]
+    func get(_ i: IssueRef) -> [GitHub.Comment]? { lock.withLock { byIssue[i] } }
+    func set(_ i: IssueRef, _ c: [GitHub.Comment]) { lock.withLock { byIssue[i] = c } }
+    func clear(_ i: IssueRef) { lock.withLock { _ = byIssue.removeValue(forKey: i) } }
+    func append(_ i: IssueRef, _ c: GitHub.Comment) { lock.withLock { byIssue[i]?.append(c) } }
+    func replace(id: Int, body: String) {
+        lock.withLock {
+            for (k, list) in byIssue {
+                byIssue[k] = list.map { var c = $0; if c.id == id { c.body = body }; return c }
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import SwitchyardCore
+import SwitchyardGitHub
+
+/// A capability: gathers facts, plans, and leaves performing to the shared runner.
+public protocol Capability: Sendable {
+    /// The function's kebab-case name, e.g. `update-branch`.
+    var name: String { get }
+    /// Plans for a GitHub event. Return `.ignore(reason)` for events the capability does not handle.
+    func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan
+    /// Plans for a chat command addressed to this capability.
+    func plan(chat: ChatCommand, command: Command, context: CapabilityContext) throws -> Plan
+}
+
+extension Capability {
+    public func plan(chat: ChatCommand, command: Command, context: CapabilityContext) throws -> Plan {
+        .ignore("\(name) has no chat commands")
+    }
+}
+
+/// What a capability may use while planning: config, log, deadline and, on demand, GitHub.
+public final class CapabilityContext: @unchecked Sendable {
+    public let config: Config
+    public let logger: Logger
+    public let delivery: String
+    public let deadline: Deadline
+    public let dryRun: Bool
+    private let makeGitHub: @Sendable () throws -> GitHubClient
+    private var client: GitHubClient?
+
+    public init(config: Config, logger: Logger, delivery: String, deadline: Deadline, dryRun: Bool,
+                github: @escaping @Sendable () throws -> GitHubClient) {
+        self.config = config; self.logger = logger; self.delivery = delivery
+        self.deadline = deadline; self.dryRun = dryRun; self.makeGitHub = github
+    }
+
+    /// The GitHub client, built on first use (no credentials are loaded for events that need none).
+    public func github() throws -> GitHubClient {
+        if let client { return client }
+        let c = try makeGitHub()
+        client = c
+        return c
+    }
+
+    /// True once `github()` has been called.
+    public var usedGitHub: Bool { client != nil }
+
+    /// Maps a chat user to a GitHub login through `chat.users` in the config.
+    public func githubLogin(for chat: ChatCommand) -> String? {
+        guard let users = config.global(["chat", "users"]) else { return nil }
+        for key in ["\(chat.platform.rawValue):\(chat.userName)", "\(chat.platform.rawValue):\(chat.userID)", chat.userName, chat.userID] {
+            if let login = users[key]?.string, !login.isEmpty { return login }
+        }
+        return nil
+    }
+}

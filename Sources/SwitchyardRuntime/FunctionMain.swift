@@ -1,0 +1,193 @@
+import SwitchyardCore
+import SwitchyardGitHub
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The entry point of every function binary. It decides the platform once, at the edge:
+/// Lambda when `AWS_LAMBDA_RUNTIME_API` is set, CGI when `GATEWAY_INTERFACE` is, the OpenFaaS classic
+/// watchdog when `Http_Method` is, and a local pipe otherwise.
+public enum FunctionMain {
+    public static func run(_ capability: some Capability, arguments: [String] = CommandLine.arguments) -> Never {
+        let env = Environment.process()
+        let mode = detectMode(env)
+        var options: PipeOptions
+        do { options = try PipeOptions(arguments.dropFirst()) } catch {
+            FileDescriptor.standardError.write(Array("\(capability.name): \(error.message)\n\n\(PipeOptions.usage(capability.name))".utf8))
+            exit(2)
+        }
+        if options.help {
+            FileDescriptor.standardOutput.write(Array(PipeOptions.usage(capability.name).utf8))
+            exit(0)
+        }
+        let logger = Logger(function: capability.name,
+                            minimum: env["SWITCHYARD_LOG_LEVEL"].flatMap(Logger.Level.init(name:)) ?? .info)
+        let settings: Settings
+        do {
+            settings = try Settings(function: capability.name, environment: env)
+        } catch {
+            logger.error(error.message)
+            if mode == .lambda { LambdaLoop.reportInitError(error, env: env) }
+            emit(Rendering.error(error, function: capability.name, delivery: "-", chat: false), mode: mode)
+        }
+        let handler = Handler(capability: capability, settings: settings, logger: logger)
+        let deadline = Deadline(millisecondsFromNow: settings.deadlineMilliseconds)
+        switch mode {
+        case .lambda:
+            LambdaLoop(handler: handler, api: env["AWS_LAMBDA_RUNTIME_API"]!).run()
+        case .cgi:
+            let response = readCGI(env, settings: settings, deadline: deadline)
+                .map { handler.handle($0, mode: .cgi, deadline: deadline) }
+            emit(response, mode: .cgi, handler: handler)
+        case .openfaas:
+            let response = readOpenFaaS(env, settings: settings, deadline: deadline)
+                .map { handler.handle($0, mode: .openfaas, deadline: deadline) }
+            emit(response, mode: .openfaas, handler: handler)
+        case .pipe:
+            let response = readPipe(settings: settings, deadline: deadline)
+                .map { handler.handle($0, mode: .pipe, deadline: deadline, eventName: options.event, dryRun: options.dryRun) }
+            emit(response, mode: .pipe, handler: handler)
+        }
+    }
+
+    public static func detectMode(_ env: Environment) -> InvocationMode {
+        if env["AWS_LAMBDA_RUNTIME_API"] != nil { return .lambda }
+        if env["GATEWAY_INTERFACE"] != nil { return .cgi }
+        if env["Http_Method"] != nil { return .openfaas }
+        return .pipe
+    }
+
+    // MARK: Reading requests
+
+    /// CGI (RFC 3875): headers from `HTTP_*`, `CONTENT_TYPE`, exactly `CONTENT_LENGTH` body bytes.
+    static func readCGI(_ env: Environment, settings: Settings, deadline: Deadline) -> Result<IncomingRequest, SwitchyardError> {
+        var headers: [String: String] = [:]
+        for (k, v) in env.values where k.hasPrefix("HTTP_") {
+            headers[String(k.dropFirst(5)).replacing("_", with: "-").lowercased()] = v
+        }
+        if let ct = env["CONTENT_TYPE"] { headers["content-type"] = ct }
+        let method = env["REQUEST_METHOD"] ?? "GET"
+        let lengthText = env["CONTENT_LENGTH"] ?? "0"
+        guard let length = Int(lengthText.trimmed()), length >= 0 else {
+            return .failure(.badRequest("CONTENT_LENGTH \(lengthText.prefix(20)) is not a length"))
+        }
+        guard length <= settings.maxBodyBytes else {
+            return .failure(SwitchyardError(.payloadTooLarge, "the body is \(length) bytes; the limit is \(settings.maxBodyBytes) (SWITCHYARD_MAX_BODY_BYTES)"))
+        }
+        var body: [UInt8] = []
+        if length > 0 {
+            switch StandardInput.read(exactly: length, deadline: Deadline(millisecondsFromNow: min(5_000, deadline.remainingMilliseconds))) {
+            case .complete(let b): body = b
+            case .truncated(let b), .timedOut(let b):
+                return .failure(.badRequest("the body is shorter than CONTENT_LENGTH (\(b.count) of \(length) bytes)"))
+            case .tooLarge: return .failure(SwitchyardError(.payloadTooLarge, "the body is too large"))
+            }
+        }
+        return .success(IncomingRequest(method: method, headers: headers, body: body))
+    }
+
+    /// OpenFaaS classic watchdog: headers as `Http_<Canonical_Name>`, the raw body on stdin.
+    static func readOpenFaaS(_ env: Environment, settings: Settings, deadline: Deadline) -> Result<IncomingRequest, SwitchyardError> {
+        var headers: [String: String] = [:]
+        let skip: Set<String> = ["Http_Method", "Http_Path", "Http_Query", "Http_Host", "Http_ContentLength",
+                                 "Http_Content_Length", "Http_Transfer_Encoding"]
+        for (k, v) in env.values where k.hasPrefix("Http_") && !skip.contains(k) {
+            headers[String(k.dropFirst(5)).replacing("_", with: "-").lowercased()] = v
+        }
+        if let declared = env.int("Http_Content_Length"), declared > settings.maxBodyBytes {
+            return .failure(SwitchyardError(.payloadTooLarge, "the body is \(declared) bytes; the limit is \(settings.maxBodyBytes) (SWITCHYARD_MAX_BODY_BYTES)"))
+        }
+        return readBody(limit: settings.maxBodyBytes, deadline: deadline).map {
+            IncomingRequest(method: env["Http_Method"] ?? "POST", headers: headers, body: $0)
+        }
+    }
+
+    /// Pipe: a raw payload, or an HTTP envelope `{"headers": …, "body": …, "isBase64Encoded": …}`.
+    static func readPipe(settings: Settings, deadline: Deadline) -> Result<IncomingRequest, SwitchyardError> {
+        readBody(limit: settings.maxBodyBytes, deadline: deadline).flatMap { bytes in
+            let first = bytes.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
+            if first == UInt8(ascii: "{"), bytes.count < settings.maxBodyBytes,
+               let json = try? JSON.parse(bytes) {
+                do {
+                    if let envelope = try IncomingRequest.envelope(json) { return .success(envelope) }
+                } catch { return .failure(SwitchyardError.from(error)) }
+            }
+            return .success(IncomingRequest(method: "POST", headers: ["content-type": "application/json"], body: bytes, hasEnvelope: false))
+        }
+    }
+
+    static func readBody(limit: Int, deadline: Deadline) -> Result<[UInt8], SwitchyardError> {
+        switch StandardInput.readAll(limit: limit, deadline: deadline) {
+        case .complete(let b): return .success(b)
+        case .tooLarge:
+            return .failure(SwitchyardError(.payloadTooLarge, "the body is larger than \(limit) bytes (SWITCHYARD_MAX_BODY_BYTES)"))
+        case .truncated(let b), .timedOut(let b):
+            return .failure(.badRequest("the body did not arrive in time (\(b.count) bytes read)"))
+        }
+    }
+
+    // MARK: Writing responses
+
+    static func emit(_ result: Result<OutgoingResponse, SwitchyardError>, mode: InvocationMode, handler: Handler) -> Never {
+        switch result {
+        case .success(let r): emit(r, mode: mode)
+        case .failure(let e):
+            handler.logger.warning(e.message, ["status": .int(e.httpStatus)])
+            emit(Rendering.error(e, function: handler.capability.name, delivery: "-", chat: false), mode: mode)
+        }
+    }
+
+    static func emit(_ response: OutgoingResponse, mode: InvocationMode) -> Never {
+        switch mode {
+        case .cgi:
+            let head = "Status: \(response.status) \(response.reason)\r\nContent-Type: \(response.contentType)\r\nContent-Length: \(response.body.count + 1)\r\n\r\n"
+            FileDescriptor.standardOutput.write(Array(head.utf8) + response.body + [0x0A])
+            exit(0)
+        case .pipe, .openfaas, .lambda:
+            FileDescriptor.standardOutput.write(response.body + [0x0A])
+            exit(response.exitCode)
+        }
+    }
+}
+
+/// Command-line options of pipe mode.
+struct PipeOptions {
+    var event: String?
+    var dryRun = false
+    var help = false
+
+    init(_ args: ArraySlice<String>) throws(SwitchyardError) {
+        var it = args.makeIterator()
+        while let a = it.next() {
+            switch a {
+            case "--event", "-e":
+                guard let v = it.next() else { throw .badRequest("--event needs a name, e.g. --event issue_comment") }
+                event = v
+            case "--dry-run", "-n": dryRun = true
+            case "--help", "-h": help = true
+            default:
+                if a.hasPrefix("--event=") { event = String(a.dropFirst(8)) }
+                else { throw .badRequest("unknown option \(a)") }
+            }
+        }
+    }
+
+    static func usage(_ name: String) -> String {
+        """
+        Usage: \(name) [--event NAME] [--dry-run] < event.json
+
+        Reads one event and writes one JSON response. The platform is detected from the environment:
+        AWS_LAMBDA_RUNTIME_API (Lambda), GATEWAY_INTERFACE (CGI), Http_Method (OpenFaaS), else a pipe.
+        In a pipe, stdin holds a raw GitHub payload or an HTTP envelope {"headers", "body", "isBase64Encoded"}.
+
+          --event NAME   the GitHub event of a raw payload (inferred from its shape when unambiguous)
+          --dry-run      plan and print, perform nothing (also SWITCHYARD_DRY_RUN=1)
+
+        Exit status: 0 handled or ignored, 1 failed, 2 bad input, 3 not authenticated or not authorized.
+
+        """
+    }
+}

@@ -1,0 +1,85 @@
+import SwitchyardCore
+import SwitchyardGitHub
+
+/// Everything the runtime reads from the environment, read once at start-up.
+/// Secrets are loaded here (from `NAME` or `NAME_FILE`) and registered with the logger for redaction.
+public struct Settings: Sendable {
+    public var function: String
+    public var webhookSecrets: [String]
+    public var slackSecrets: [String]
+    public var mattermostTokens: [String]
+    public var maxBodyBytes: Int
+    public var dryRun: Bool
+    public var deadlineMilliseconds: Int
+    public var configPath: String?
+    public var apiURL: String
+    public var token: String?
+    public var appID: String?
+    public var appKey: String?
+    public var appInstallationID: Int?
+    public var cacheDirectory: String
+    public var logLevel: Logger.Level
+    /// `X-Slack-Request-Timestamp` is checked against this clock; tests may pin it.
+    public var nowSeconds: @Sendable () -> Int64
+
+    /// GitHub's own cap on webhook payloads.
+    public static let defaultMaxBody = 25 * 1024 * 1024
+    /// Under GitHub's 10 s webhook timeout.
+    public static let defaultDeadline = 9_000
+
+    public init(function: String, environment env: Environment) throws(SwitchyardError) {
+        self.function = function
+        do {
+            webhookSecrets = try env.secrets("GITHUB_WEBHOOK_SECRET")
+            slackSecrets = try env.secrets("SLACK_SIGNING_SECRET")
+            mattermostTokens = try env.secrets("MATTERMOST_TOKEN")
+            token = try env.secret("GITHUB_TOKEN")
+            appKey = try env.secret("GITHUB_APP_PRIVATE_KEY")
+        } catch {
+            throw SwitchyardError.from(error)
+        }
+        maxBodyBytes = env.int("SWITCHYARD_MAX_BODY_BYTES").map { max(1, $0) } ?? Self.defaultMaxBody
+        dryRun = env.flag("SWITCHYARD_DRY_RUN")
+        deadlineMilliseconds = env.int("SWITCHYARD_DEADLINE_MS").map { max(100, $0) } ?? Self.defaultDeadline
+        configPath = env["SWITCHYARD_CONFIG"]
+        apiURL = env["GITHUB_API_URL"] ?? "https://api.github.com"
+        appID = env["GITHUB_APP_ID"]
+        appInstallationID = env.int("GITHUB_APP_INSTALLATION_ID")
+        cacheDirectory = env["SWITCHYARD_CACHE_DIR"] ?? (Files.temporaryDirectory(environment: env.values) + "/switchyard-cache")
+        logLevel = env["SWITCHYARD_LOG_LEVEL"].flatMap(Logger.Level.init(name:)) ?? .info
+        nowSeconds = { Deadline.epochMillis() / 1000 }
+    }
+
+    /// Every secret value, for log redaction and leak tests.
+    public var secretValues: [String] {
+        webhookSecrets + slackSecrets + mattermostTokens + [token, appKey].compactMap { $0 }
+    }
+
+    /// Loads the config file, if one is named. Throws `misconfigured` with the key and line.
+    public func loadConfig() throws(SwitchyardError) -> Config {
+        guard let path = configPath else { return Config() }
+        guard let bytes = Files.read(path, limit: 4 << 20) else {
+            throw .misconfigured("SWITCHYARD_CONFIG names \(path), which cannot be read")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw .misconfigured("the config file \(path) is not UTF-8")
+        }
+        do { return try Config(yaml: text) }
+        catch { throw SwitchyardError(.misconfigured, "invalid config \(path): \(error.message)") }
+    }
+
+    /// Credentials for GitHub: the App when configured (it wins over GITHUB_TOKEN), else the token.
+    public func credentials(installationID: Int?, logger: Logger) throws -> GitHubCredentials {
+        if let appID, let appKey {
+            if token != nil { logger.info("both a GitHub App and GITHUB_TOKEN are configured; using the App") }
+            guard let installation = installationID ?? appInstallationID else {
+                throw SwitchyardError.misconfigured("the GitHub App needs an installation id: the event has none, so set GITHUB_APP_INSTALLATION_ID")
+            }
+            return try AppCredentials(appID: appID, privateKeyPEM: appKey, installationID: installation, cacheDirectory: cacheDirectory)
+        }
+        if appID != nil { throw SwitchyardError.misconfigured("GITHUB_APP_ID is set but GITHUB_APP_PRIVATE_KEY (or _FILE) is not") }
+        if let token { return TokenCredentials(token: token) }
+        logger.warning("no GitHub credentials (GITHUB_TOKEN or GITHUB_APP_ID); calling GitHub anonymously")
+        return AnonymousCredentials()
+    }
+}

@@ -1,0 +1,106 @@
+import Crypto
+import SwitchyardCore
+import SwitchyardGitHub
+
+/// Where a request came from, decided from its headers and form before anything is decoded.
+public enum RequestSource: String, Sendable {
+    case github, slack, mattermost
+}
+
+/// Request authentication: GitHub HMAC-SHA256, Slack v0 signatures, Mattermost tokens.
+/// Comparisons are constant-time; several secrets may be configured for rotation.
+public enum Verification {
+    /// Classifies a request. GitHub deliveries carry `X-GitHub-Event`; Slack signs with `X-Slack-*`;
+    /// any other form post is taken for Mattermost.
+    public static func source(of request: IncomingRequest) -> RequestSource {
+        if request.header("x-github-event") != nil || request.header("x-hub-signature-256") != nil
+            || request.header("x-github-delivery") != nil { return .github }
+        if request.header("x-slack-signature") != nil || request.header("x-slack-request-timestamp") != nil { return .slack }
+        if request.mediaType == "application/x-www-form-urlencoded" { return .mattermost }
+        return .github
+    }
+
+    /// HMAC-SHA256 of `body` with `secret`, lower-case hex.
+    public static func hmacHex(secret: String, body: some Sequence<UInt8>) -> String {
+        hmacHex(key: Array(secret.utf8), body: body)
+    }
+
+    /// HMAC-SHA256 with a raw key, lower-case hex.
+    public static func hmacHex(key: [UInt8], body: some Sequence<UInt8>) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(body), using: SymmetricKey(data: key))
+        return hex(Array(mac))
+    }
+
+    /// Checks `X-Hub-Signature-256: sha256=<hex>` against any of `secrets`.
+    public static func verifyGitHub(signature: String?, body: [UInt8], secrets: [String]) throws(SwitchyardError) {
+        guard let signature, !signature.isEmpty else {
+            throw .unauthenticated("the X-Hub-Signature-256 header is missing; the webhook must be configured with a secret")
+        }
+        guard signature.hasPrefix("sha256="), signature.utf8.count == 71 else {
+            throw .unauthenticated("the X-Hub-Signature-256 header is not of the form sha256=<64 hex digits>")
+        }
+        let given = Array(signature.utf8.dropFirst(7)).map { $0 | 0x20 }   // hex digits, case-folded
+        var ok = false
+        for secret in secrets {
+            let expected = Array(hmacHex(secret: secret, body: body).utf8)
+            ok = constantTimeEqual(given, expected) || ok
+        }
+        guard ok else { throw .unauthenticated("the webhook signature does not match") }
+    }
+
+    /// Checks Slack's `X-Slack-Signature: v0=<hex>` over `v0:<timestamp>:<body>`, refusing timestamps
+    /// more than 5 minutes from `nowSeconds`.
+    public static func verifySlack(signature: String?, timestamp: String?, body: [UInt8], secrets: [String],
+                                   nowSeconds: Int64) throws(SwitchyardError) {
+        guard let signature, let timestamp else {
+            throw .unauthenticated("the X-Slack-Signature or X-Slack-Request-Timestamp header is missing")
+        }
+        guard let ts = Int64(timestamp.trimmed()) else { throw .unauthenticated("the X-Slack-Request-Timestamp header is not a number") }
+        guard abs(nowSeconds - ts) <= 300 else {
+            throw .unauthenticated("the Slack request timestamp is more than 5 minutes off; refusing a possible replay")
+        }
+        guard signature.hasPrefix("v0=") else { throw .unauthenticated("the X-Slack-Signature header is not a v0 signature") }
+        let given = Array(signature.utf8.dropFirst(3)).map { $0 | 0x20 }
+        let base = Array("v0:\(timestamp.trimmed()):".utf8) + body
+        var ok = false
+        for secret in secrets {
+            ok = constantTimeEqual(given, Array(hmacHex(secret: secret, body: base).utf8)) || ok
+        }
+        guard ok else { throw .unauthenticated("the Slack signature does not match") }
+    }
+
+    /// Checks a Mattermost command token from `Authorization: Token …` or the `token` field.
+    public static func verifyMattermost(authorization: String?, formToken: String?, tokens: [String]) throws(SwitchyardError) {
+        var presented: String? = nil
+        if let a = authorization?.trimmed() {
+            let lower = a.lowercased()
+            if lower.hasPrefix("token ") { presented = String(a.dropFirst(6)).trimmed() }
+            else if lower.hasPrefix("bearer ") { presented = String(a.dropFirst(7)).trimmed() }
+        }
+        if presented == nil { presented = formToken }
+        guard let p = presented, !p.isEmpty else { throw .unauthenticated("the Mattermost command token is missing") }
+        var ok = false
+        for t in tokens { ok = constantTimeEqual(Array(p.utf8), Array(t.utf8)) || ok }
+        guard ok else { throw .unauthenticated("the Mattermost command token does not match") }
+    }
+
+    /// Compares in time that depends only on the lengths, never on where the bytes differ.
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var diff = UInt8(a.count == b.count ? 0 : 1)
+        let n = max(a.count, b.count)
+        for i in 0..<n {
+            let x = i < a.count ? a[i] : 0
+            let y = i < b.count ? b[i] : 0xFF
+            diff |= x ^ y
+        }
+        return diff == 0
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

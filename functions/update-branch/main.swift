@@ -1,0 +1,4 @@
+import SwitchyardRuntime
+import UpdateBranch
+
+FunctionMain.run(UpdateBranch())

@@ -35,7 +35,7 @@ extension UpdateBranch: Capability {
             return .reject("Usage: `\(chat.command) update-branch owner/repo#123`")
         }
         guard let login = context.githubLogin(for: chat) else {
-            return .reject("Your chat account is not linked to a GitHub login, so your permission cannot be checked. Ask an operator to add you under `chat.users` in the Switchyard config.")
+            return .deny("Your chat account is not linked to a GitHub login, so your permission cannot be checked. Ask an operator to add you under `chat.users` in the Switchyard config.")
         }
         let trigger = Trigger(pull: target, requester: login, commentID: nil, replyOnPR: false)
         let facts = try gather(trigger, github: try context.github(), config: context.config)

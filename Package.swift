@@ -17,8 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
     ],
     targets: [
-        // libcurl, wrapped so that its variadic setopt calls are callable from Swift.
-        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // libcurl, loaded on first use and wrapped so that its variadic setopt calls are callable from Swift.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         // Pure value types: events, commands, plans, replies, errors, config. No I/O.
         .target(name: "SwitchyardCore", swiftSettings: strict),
         // Real clients: HTTP over libcurl, GitHub REST, GitHub App auth.

@@ -1,7 +1,55 @@
 #include "ccurl.h"
 #include <curl/curl.h>
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* libcurl is loaded on the first request, not at start-up: an event that needs no network call
+ * never pays for loading libcurl and its ~30 shared libraries. */
+static struct {
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    const char *(*easy_strerror)(CURLcode);
+    void (*easy_cleanup)(CURL *);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+} lib;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int loaded = 0;
+
+static void load(void) {
+    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!h) h = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
+    if (!h) return;
+#define SYM(field, name) if (!(*(void **)&lib.field = dlsym(h, name))) return;
+    SYM(global_init, "curl_global_init")
+    SYM(easy_init, "curl_easy_init")
+    SYM(easy_setopt, "curl_easy_setopt")
+    SYM(easy_perform, "curl_easy_perform")
+    SYM(easy_getinfo, "curl_easy_getinfo")
+    SYM(easy_strerror, "curl_easy_strerror")
+    SYM(easy_cleanup, "curl_easy_cleanup")
+    SYM(slist_append, "curl_slist_append")
+    SYM(slist_free_all, "curl_slist_free_all")
+#undef SYM
+    lib.global_init(CURL_GLOBAL_DEFAULT);
+    loaded = 1;
+}
+
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_easy_init lib.easy_init
+#define curl_easy_setopt lib.easy_setopt
+#define curl_easy_perform lib.easy_perform
+#define curl_easy_getinfo lib.easy_getinfo
+#define curl_easy_strerror lib.easy_strerror
+#define curl_easy_cleanup lib.easy_cleanup
+#define curl_slist_append lib.slist_append
+#define curl_slist_free_all lib.slist_free_all
 
 typedef struct { char *data; size_t len; size_t cap; size_t limit; } buffer;
 
@@ -37,9 +85,13 @@ int ccurl_perform(const char *method, const char *url,
                   const void *body, size_t body_len,
                   long timeout_ms, long connect_timeout_ms,
                   ccurl_response *out) {
-    static int initialised = 0;
-    if (!initialised) { curl_global_init(CURL_GLOBAL_DEFAULT); initialised = 1; }
     memset(out, 0, sizeof(*out));
+    pthread_once(&once, load);
+    if (!loaded) {
+        out->curl_code = CURLE_FAILED_INIT;
+        strcpy(out->error, "libcurl.so.4 could not be loaded; install libcurl4");
+        return out->curl_code;
+    }
     CURL *curl = curl_easy_init();
     if (!curl) { out->curl_code = CURLE_FAILED_INIT; strcpy(out->error, "curl_easy_init failed"); return out->curl_code; }
     buffer bodybuf = {0}, headbuf = {0};

@@ -85,8 +85,8 @@ public final class GitHubClient: @unchecked Sendable {
             } catch let e as TransportError {
                 logger.debug("github request failed", ["method": .string(method), "path": .string(logPath),
                     "error": .string(e.message), "attempt": .int(attempt), "ms": .int(Int(Deadline.nowMillis() - started))])
-                var mayRetry = idempotent || e.notSent
-                if !mayRetry, let check = alreadyDone {
+                var mayRetry = (idempotent || e.notSent) && !e.isPermanent
+                if !mayRetry, !e.isPermanent, let check = alreadyDone {
                     if let done = try check() { return done }
                     mayRetry = true
                 }

@@ -44,6 +44,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// so even a POST may be retried.
     public var notSent: Bool
     public var isTimeout: Bool
+    /// True when trying again cannot help (a certificate that does not verify, libcurl missing).
+    public var isPermanent: Bool = false
     public var description: String { "transport error \(code): \(message)" }
 }
 
@@ -76,8 +78,9 @@ public struct CurlTransport: HTTPTransport {
             let message = withUnsafeBytes(of: &out.error) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            // 6: couldn't resolve host, 7: couldn't connect; 28: timeout.
-            throw TransportError(code: Int(rc), message: message, notSent: rc == 6 || rc == 7, isTimeout: rc == 28)
+            // 6: couldn't resolve host, 7: couldn't connect; 28: timeout; 35, 51, 60: TLS failures.
+            throw TransportError(code: Int(rc), message: message, notSent: [6, 7, 35, 51, 60].contains(rc), isTimeout: rc == 28,
+                                 isPermanent: [51, 60, 2].contains(rc))
         }
         let body = out.body.map { Array(UnsafeBufferPointer(start: UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self), count: out.body_len)) } ?? []
         let headerText = out.headers.map { String(decoding: UnsafeBufferPointer(start: UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self), count: out.headers_len), as: UTF8.self) } ?? ""

@@ -12,6 +12,8 @@ import Musl
 /// watchdog when `Http_Method` is, and a local pipe otherwise.
 public enum FunctionMain {
     public static func run(_ capability: some Capability, arguments: [String] = CommandLine.arguments) -> Never {
+        // A reader that goes away (a web server timing out) must not kill the process mid-write.
+        signal(SIGPIPE, SIG_IGN)
         let env = Environment.process()
         let mode = detectMode(env)
         var options: PipeOptions

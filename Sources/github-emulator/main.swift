@@ -26,8 +26,9 @@ do {
     let gh = try GitHubEmulator()
     if let fixture { try Fixture.load(fixture, into: gh) }
     let url = try gh.start(port: port)
-    print("GitHub emulator listening on \(url)")
-    if fixture != nil { print("Tokens: \(fixture?["tokens"]?.object?.keys.sorted().joined(separator: ", ") ?? "none")") }
+    var banner = "GitHub emulator listening on \(url)\n"
+    if fixture != nil { banner += "Tokens: \(fixture?["tokens"]?.object?.keys.sorted().joined(separator: ", ") ?? "none")\n" }
+    FileHandle.standardOutput.write(Data(banner.utf8))
     signal(SIGINT, SIG_DFL)
     while true { sleep(3600) }
 } catch {

@@ -37,8 +37,12 @@ enum Support {
     }
 
     /// Runs a built function with exactly `environment` (plus PATH), feeding `stdin`.
+    /// A child that exits before reading all of its input must not kill the test process.
+    static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN); return () }()
+
     static func run(_ name: String, arguments: [String] = [], environment: [String: String] = [:],
                     stdin: [UInt8] = [], closeStdin: Bool = true, timeout: TimeInterval = 30) throws -> Run {
+        _ = ignoreSIGPIPE
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary(name))
         p.arguments = arguments
@@ -49,7 +53,7 @@ enum Support {
         p.standardOutput = out; p.standardError = err; p.standardInput = inp
         try p.run()
         let writer = Thread {
-            inp.fileHandleForWriting.write(Data(stdin))
+            try? inp.fileHandleForWriting.write(contentsOf: Data(stdin))
             if closeStdin { try? inp.fileHandleForWriting.close() }
         }
         writer.start()

@@ -16,7 +16,7 @@ public final class GitHubClient: @unchecked Sendable {
     public var userAgent = "switchyard/0.1"
 
     private let lock = Mutex()
-    private var etagCache: [String: (etag: String, body: [UInt8])] = [:]
+    private var etagCache: [String: (etag: String, response: HTTPResponse)] = [:]
     private var authorization: String?
     private var requests = 0
     let commentCache = CommentCache()
@@ -103,7 +103,7 @@ public final class GitHubClient: @unchecked Sendable {
                 "attempt": .int(attempt)])
 
             if response.status == 304, let cached {
-                return HTTPResponse(status: 200, headers: response.headers, body: cached.body)
+                return cached.response
             }
             if (response.status == 403 || response.status == 429), let wait = rateLimitWait(response) {
                 // A rate-limited request was not processed, so any method may be sent again.
@@ -130,7 +130,7 @@ public final class GitHubClient: @unchecked Sendable {
                                   message: Self.errorMessage(response), documentationURL: nil)
             }
             if method == "GET", let etag = response.header("ETag") {
-                lock.withLock { etagCache[url] = (etag, response.body) }
+                lock.withLock { etagCache[url] = (etag, response) }
             }
             return response
         }

@@ -98,6 +98,8 @@ extension GitHubEmulator {
             case tooManyRequests(retryAfter: Int)
             /// 403 with `X-RateLimit-Remaining: 0` and a reset `seconds` ahead.
             case primaryRateLimit(resetIn: Int)
+            /// The request is carried out, then the connection is reset: the caller cannot know it landed.
+            case lostResponse
         }
         public var method: String?
         public var pathContains: String
@@ -252,6 +254,8 @@ extension GitHubEmulator {
     public var contractViolations: [String] { lock.withLock { violations } }
     public func clearLog() { lock.withLock { log.removeAll() } }
     public var mintedTokenCount: Int { lock.withLock { minted } }
+    /// How many GETs were answered 304 Not Modified.
+    public var notModifiedCount: Int { lock.withLock { notModified } }
 
     public func inject(_ fault: Fault) { lock.withLock { faults.append(fault) } }
     public func clearFaults() { lock.withLock { faults.removeAll() } }

@@ -30,6 +30,8 @@ public final class GitHubEmulator: @unchecked Sendable {
     var idCounter = 1000
     var numbers: [String: Int] = [:]
     var minted = 0
+    var pendingLostResponse = false
+    var notModified = 0
     let contract: Contract?
     private var server: HTTPServer?
 
@@ -38,8 +40,12 @@ public final class GitHubEmulator: @unchecked Sendable {
     public init(corpus: String? = GitHubEmulator.findCorpus()) throws {
         root = NSTemporaryDirectory() + "gh-emulator-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        contract = corpus.flatMap { try? Contract(folder: $0) }
+        guard let corpus else { contract = nil; return }
+        contract = try Contract(folder: corpus)
     }
+
+    /// True when requests are checked against GitHub's route list.
+    public var checksContract: Bool { contract != nil }
 
     deinit {
         server?.stop()
@@ -72,9 +78,15 @@ public final class GitHubEmulator: @unchecked Sendable {
 
     func serve(_ request: ServerRequest) -> ServerReply {
         let identity = authenticate(request)
+        var loseResponse = false
         if let fault = takeFault(request) {
-            record(request, identity: identity, status: 0)
-            return fault
+            if case .reset = fault, lock.withLock({ pendingLostResponse }) {
+                lock.withLock { pendingLostResponse = false }
+                loseResponse = true
+            } else {
+                record(request, identity: identity, status: 0)
+                return fault
+            }
         }
         if let contract, !contract.allows(method: request.method, path: request.path) {
             lock.withLock { violations.append("\(request.method) \(request.path) is not a GitHub REST route") }
@@ -93,7 +105,8 @@ public final class GitHubEmulator: @unchecked Sendable {
             reply = route(request, identity: identity.login)
         }
         if case .respond(let status, _, _) = reply { record(request, identity: identity.login, status: status) }
-        return reply
+        if loseResponse { return .reset }
+        return withETag(reply, request: request)
     }
 
     enum Identity: Equatable {
@@ -158,6 +171,9 @@ public final class GitHubEmulator: @unchecked Sendable {
                                  headers: [("Retry-After", "\(after)")])
                 case .tooManyRequests(let after):
                     return .json(429, ["message": "Too many requests"], headers: [("Retry-After", "\(after)")])
+                case .lostResponse:
+                    pendingLostResponse = true
+                    return .reset
                 case .primaryRateLimit(let resetIn):
                     let reset = Int(Date().timeIntervalSince1970) + resetIn
                     return .json(403, ["message": "API rate limit exceeded for installation."],
@@ -166,6 +182,17 @@ public final class GitHubEmulator: @unchecked Sendable {
             }
             return nil
         }
+    }
+
+    /// GitHub sends an ETag with GET answers and 304 Not Modified when `If-None-Match` matches.
+    func withETag(_ reply: ServerReply, request: ServerRequest) -> ServerReply {
+        guard request.method == "GET", case .respond(200, let headers, let body) = reply else { return reply }
+        let etag = "W/\"" + SHA256.hash(data: body).prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
+        if request.header("if-none-match") == etag {
+            lock.withLock { notModified += 1 }
+            return .respond(status: 304, headers: [("ETag", etag)], body: [])
+        }
+        return .respond(status: 200, headers: headers + [("ETag", etag)], body: body)
     }
 
     func record(_ r: ServerRequest, identity: String?, status: Int) {
@@ -219,8 +246,8 @@ struct Contract {
         var i = 0
         for (n, t) in template.enumerated() {
             let isParam = t.hasPrefix("{") && t.hasSuffix("}")
-            if isParam && n == template.count - 1 {
-                // A trailing parameter such as {ref} or {path} may hold slashes.
+            if isParam && n == template.count - 1 && ["{ref}", "{path}", "{basehead}"].contains(t) {
+                // A trailing {ref}, {path} or {basehead} may hold slashes (heads/main, docs/a.md).
                 return i < path.count
             }
             guard i < path.count else { return false }

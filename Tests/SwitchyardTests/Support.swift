@@ -109,6 +109,7 @@ enum Support {
     /// repo `acme/widgets` with PR #1 behind `main`.
     static func world() throws -> (GitHubEmulator, String) {
         let gh = try GitHubEmulator(corpus: corpus)
+        precondition(gh.checksContract, "the emulator must check the route list")
         gh.addOrg("acme", members: ["maint-mona"])
         gh.addUser("octo-contributor")
         gh.addUser("random-rita")

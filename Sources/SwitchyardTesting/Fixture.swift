@@ -16,7 +16,9 @@ public enum Fixture {
     public static func load(_ json: JSON, into gh: GitHubEmulator) throws {
         for u in json["users"]?.array ?? [] {
             if let login = u.string { gh.addUser(login) }
-            else if let login = u["login"]?.string { gh.addUser(login, type: u["type"]?.string ?? "User") }
+            else if let login = u["login"]?.string {
+                gh.addUser(login, type: u["type"]?.string ?? "User", emails: u["emails"]?.array?.compactMap(\.string) ?? [])
+            }
         }
         for (org, spec) in json["orgs"]?.object ?? [:] {
             gh.addOrg(org, members: spec["members"]?.array?.compactMap(\.string) ?? [])

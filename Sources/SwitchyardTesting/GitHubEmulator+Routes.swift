@@ -131,7 +131,7 @@ extension GitHubEmulator {
             let sha = repo.git.resolve(rest[1]) ?? rest[1]
             return paginate(statuses(full, sha: sha).reversed().map(statusJSON), request: r)
         default:
-            return notFound()
+            return gitRoute(r, repo: repo, rest: rest, identity: identity) ?? notFound()
         }
     }
 
@@ -270,6 +270,8 @@ extension GitHubEmulator {
             "maintainer_can_modify": .bool(p.maintainerCanModify),
             "labels": .array(p.labels.map { labelJSON($0) }),
             "milestone": p.milestone.map { ["title": .string($0), "number": 1] } ?? .null,
+            "assignees": .array(p.assignees.map(userJSON)),
+            "merged_at": p.merged ? .string(p.updatedAt) : .null,
             "html_url": .string("https://github.com/\(repo.fullName)/pull/\(p.number)"),
             "head": ["ref": .string(p.headRef), "sha": .string(head), "label": .string("\(headOwner):\(p.headRef)"),
                      "repo": repoJSON(p.headRepo), "user": userJSON(headOwner)],

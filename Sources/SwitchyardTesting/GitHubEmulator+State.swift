@@ -34,6 +34,7 @@ extension GitHubEmulator {
         public var draft = false
         public var labels: [String] = []
         public var milestone: String? = nil
+        public var assignees: [String] = []
         public var updatedAt: String
     }
 
@@ -117,8 +118,12 @@ extension GitHubEmulator {
 extension GitHubEmulator {
     // MARK: Seeding (Swift API; `Fixture` loads the same from JSON)
 
-    public func addUser(_ login: String, type: String = "User") {
-        lock.withLock { users[login.lowercased()] = User(login: login, id: nextID(), type: type) }
+    /// Adds a user; `emails` are the verified addresses that link commits to the account.
+    public func addUser(_ login: String, type: String = "User", emails: [String] = []) {
+        lock.withLock {
+            users[login.lowercased()] = User(login: login, id: nextID(), type: type)
+            for e in emails { self.emails[e.lowercased()] = login }
+        }
     }
 
     public func addOrg(_ org: String, members: [String]) {

@@ -12,6 +12,7 @@ public final class GitHubEmulator: @unchecked Sendable {
     let lock = NSLock()
     let root: String
     var users: [String: User] = [:]
+    var emails: [String: String] = [:]
     var orgMembers: [String: Set<String>] = [:]
     var teams: [String: Set<String>] = [:]
     var repos: [String: Repo] = [:]

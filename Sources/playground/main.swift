@@ -55,23 +55,11 @@ for (i, step) in steps.enumerated() {
     guard let path = binary(step.function) else {
         say(paint("missing binary \(step.function) next to the playground; run `swift build` first", "31")); exit(1)
     }
-    let body = Array(step.payload.encoded().utf8)
-    let envelope: JSON = ["headers": ["content-type": "application/json", "x-github-event": .string(step.event),
-                                      "x-github-delivery": .string("playground-\(i)"),
-                                      "x-hub-signature-256": .string("sha256=" + Verification.hmacHex(secret: secret, body: body))],
-                          "body": .string(String(decoding: body, as: UTF8.self))]
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = step.dryRun ? ["--dry-run"] : []
-    p.environment = ["GITHUB_API_URL": api, "GITHUB_TOKEN": "demo-token", "GITHUB_WEBHOOK_SECRET": secret,
-                     "PATH": "/usr/bin:/bin", "SWITCHYARD_LOG_LEVEL": "warning"]
-    let inPipe = Pipe(), outPipe = Pipe()
-    p.standardInput = inPipe; p.standardOutput = outPipe
-    try p.run()
-    inPipe.fileHandleForWriting.write(Data(envelope.encoded().utf8))
-    try inPipe.fileHandleForWriting.close()
-    let out = outPipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
+    let delivery = WebhookDelivery(event: step.event, payload: step.payload, id: "playground-\(i)", secret: secret)
+    let run = try delivery.pipe(to: path, environment: [
+        "GITHUB_API_URL": api, "GITHUB_TOKEN": "demo-token", "GITHUB_WEBHOOK_SECRET": secret,
+        "PATH": "/usr/bin:/bin", "SWITCHYARD_LOG_LEVEL": "warning"], arguments: step.dryRun ? ["--dry-run"] : [])
+    let out = run.stdout
     let response = try? JSON.parse(Array(out))
     let outcome = response?["outcome"]?.string ?? "no answer"
     let ok = outcome == step.expect

@@ -8,6 +8,7 @@ let package = Package(
     name: "switchyard",
     products: [
         .executable(name: "update-branch", targets: ["update-branch"]),
+        .executable(name: "sla-check", targets: ["sla-check"]),
         .executable(name: "github-emulator", targets: ["github-emulator"]),
         .executable(name: "playground", targets: ["playground"]),
         .library(name: "SwitchyardCore", targets: ["SwitchyardCore"]),
@@ -40,6 +41,7 @@ let package = Package(
             swiftSettings: strict),
         // Capabilities: one library each.
         .target(name: "UpdateBranch", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
+        .target(name: "SlaCheck", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
         // Emulators and helpers for tests and the playground.
         .target(
             name: "SwitchyardTesting",
@@ -58,10 +60,16 @@ let package = Package(
             path: "functions/update-branch",
             exclude: ["function.yaml", "README.md"],
             swiftSettings: strict),
+        .executableTarget(
+            name: "sla-check",
+            dependencies: ["SwitchyardRuntime", "SlaCheck"],
+            path: "functions/sla-check",
+            exclude: ["function.yaml", "README.md"],
+            swiftSettings: strict),
         .testTarget(
             name: "SwitchyardTests",
             dependencies: [
-                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting", "UpdateBranch",
+                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting", "UpdateBranch", "SlaCheck",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

@@ -5,6 +5,8 @@ public enum Action: Sendable, Equatable {
     case comment(issue: IssueRef, body: String, marker: Marker)
     /// Edits the sticky comment carrying `marker`, or creates it.
     case upsertComment(issue: IssueRef, body: String, marker: Marker)
+    /// Deletes the comment carrying `marker`, if there is one.
+    case deleteComment(issue: IssueRef, marker: Marker)
     /// Adds a reaction (`eyes`, `+1`, …) to an issue comment.
     case addReaction(repo: RepoRef, commentID: Int, content: String)
     case addLabels(issue: IssueRef, labels: [String])
@@ -19,6 +21,7 @@ public enum Action: Sendable, Equatable {
         switch self {
         case .comment(let i, _, let m): "\(i) comment \(m.key)"
         case .upsertComment(let i, _, let m): "\(i) sticky comment \(m.key)"
+        case .deleteComment(let i, let m): "\(i) delete comment \(m.key)"
         case .addReaction(let r, let id, let c): "\(r) comment \(id) +reaction \(c)"
         case .addLabels(let i, let ls): "\(i) +label \(ls.joined(separator: ", "))"
         case .removeLabel(let i, let l): "\(i) -label \(l)"
@@ -34,6 +37,8 @@ public enum Action: Sendable, Equatable {
             ["type": "comment", "issue": .string(i.description), "body": .string(body), "marker": .string(m.key)]
         case .upsertComment(let i, let body, let m):
             ["type": "upsert-comment", "issue": .string(i.description), "body": .string(body), "marker": .string(m.key)]
+        case .deleteComment(let i, let m):
+            ["type": "delete-comment", "issue": .string(i.description), "marker": .string(m.key)]
         case .addReaction(let r, let id, let c):
             ["type": "add-reaction", "repository": .string(r.fullName), "comment_id": .int(id), "content": .string(c)]
         case .addLabels(let i, let ls):

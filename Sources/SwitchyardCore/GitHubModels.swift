@@ -66,6 +66,8 @@ public enum GitHub {
         public var milestone: Milestone?
         public var mergeableState: String?
         public var authorAssociation: String?
+        /// How many commits the pull request has (webhook payloads and `GET /pulls/{n}`).
+        public var commits: Int?
         /// True when the head branch lives in another repository than the base.
         public var isFromFork: Bool {
             guard let headRepo = head.repo, let baseRepo = base.repo else { return head.repo == nil }
@@ -176,5 +178,33 @@ public enum GitHubEncoder {
         e.keyEncodingStrategy = .convertToSnakeCase
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return e
+    }
+}
+
+extension GitHub {
+    /// A commit as the REST commit listings return it (`/pulls/{n}/commits`, `/compare`).
+    public struct Commit: Codable, Sendable, Equatable {
+        public struct Person: Codable, Sendable, Equatable {
+            public var name: String?
+            public var email: String?
+            public var date: String?
+            public init(name: String?, email: String?, date: String? = nil) { self.name = name; self.email = email; self.date = date }
+        }
+        public struct Detail: Codable, Sendable, Equatable {
+            public var message: String
+            public var author: Person?
+            public var committer: Person?
+            public init(message: String, author: Person?, committer: Person?) {
+                self.message = message; self.author = author; self.committer = committer
+            }
+        }
+        public var sha: String
+        public var commit: Detail
+        /// The GitHub account linked to the author's email, if any.
+        public var author: User?
+        public var committer: User?
+        public init(sha: String, commit: Detail, author: User?, committer: User?) {
+            self.sha = sha; self.commit = commit; self.author = author; self.committer = committer
+        }
     }
 }

@@ -5,6 +5,7 @@ public protocol PlanPerforming: CommentReading {
     /// Creates a comment and returns its id.
     func createComment(on issue: IssueRef, body: String) throws -> Int
     func editComment(in repo: RepoRef, id: Int, body: String) throws
+    func deleteComment(in repo: RepoRef, id: Int) throws
     func addReaction(in repo: RepoRef, commentID: Int, content: String) throws
     func addLabels(_ labels: [String], to issue: IssueRef) throws
     /// Removes a label; a label that is not there is not an error.
@@ -75,6 +76,9 @@ public struct PlanRunner {
             } else {
                 _ = try github.createComment(on: issue, body: full)
             }
+        case .deleteComment(let issue, let marker):
+            guard let existing = try github.comment(on: issue, marked: marker) else { return false }
+            try github.deleteComment(in: issue.repo, id: existing.id)
         case .addReaction(let repo, let id, let content):
             try github.addReaction(in: repo, commentID: id, content: content)
         case .addLabels(let issue, let labels):

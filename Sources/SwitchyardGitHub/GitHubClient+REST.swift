@@ -84,7 +84,58 @@ extension GitHubClient: PermissionReading, PlanPerforming {
     }
 
     public func deleteComment(in repo: RepoRef, id: Int) throws {
-        try send("DELETE", Self.repoPath(repo) + "/issues/comments/\(id)")
+        do {
+            try send("DELETE", Self.repoPath(repo) + "/issues/comments/\(id)")
+        } catch let e as GitHubError where e.status == 404 {
+            // Already gone.
+        }
+        commentCache.remove(id: id)
+    }
+
+    // MARK: Commits, statuses and files
+
+    /// A pull request's commits, every page up to `maxPages` (GitHub lists at most 250).
+    public func pullCommits(_ pull: IssueRef, maxPages: Int = 3) throws -> (commits: [GitHub.Commit], complete: Bool) {
+        let r = try paginate(GitHub.Commit.self, Self.repoPath(pull.repo) + "/pulls/\(pull.number)/commits", maxPages: maxPages)
+        return (r.items, r.complete)
+    }
+
+    /// Commits in `head` but not `base` through the compare API, page by page (for PRs over 250 commits).
+    public func compareCommits(_ repo: RepoRef, base: String, head: String, maxPages: Int) throws -> (commits: [GitHub.Commit], complete: Bool) {
+        struct Page: Decodable { var commits: [GitHub.Commit]; var totalCommits: Int? }
+        var all: [GitHub.Commit] = []
+        var total = 0
+        var next: String? = baseURL + Self.repoPath(repo) + "/compare/\(Self.percentEncode(base))...\(Self.percentEncode(head))?per_page=100&page=1"
+        var pages = 0
+        while let url = next, pages < maxPages {
+            let r = try send(method: "GET", url: url, logPath: Self.repoPath(repo) + "/compare", body: [],
+                             accept: "application/vnd.github+json", alreadyDone: nil)
+            let page = try decode(Page.self, r, path: "compare")
+            all += page.commits
+            total = page.totalCommits ?? all.count
+            pages += 1
+            next = r.header("Link").flatMap(Self.nextLink)
+        }
+        return (all, all.count >= total)
+    }
+
+    /// The latest status of `context` on `sha`, with its creation time.
+    public func latestStatus(_ repo: RepoRef, sha: String, context: String) throws -> (state: String, createdAt: String)? {
+        struct S: Decodable { var state: String; var context: String; var createdAt: String? }
+        let list = try get([S].self, Self.repoPath(repo) + "/commits/\(sha)/statuses", query: [("per_page", "100")])
+        return list.first { $0.context == context }.map { ($0.state, $0.createdAt ?? "") }
+    }
+
+    /// A file's bytes from a repository, through the contents API.
+    public func fileContents(_ repo: RepoRef, path: String, ref: String?) throws -> [UInt8] {
+        struct F: Decodable { var content: String?; var encoding: String? }
+        let encodedPath = path.split(separator: "/").map { Self.percentEncode(String($0)) }.joined(separator: "/")
+        let f = try get(F.self, Self.repoPath(repo) + "/contents/\(encodedPath)", query: ref.map { [("ref", $0)] } ?? [])
+        guard f.encoding == "base64", let text = f.content,
+              let data = Data(base64Encoded: text, options: .ignoreUnknownCharacters) else {
+            throw SwitchyardError.upstream("GitHub returned \(path) in an encoding Switchyard cannot read")
+        }
+        return Array(data)
     }
 
     public func addReaction(in repo: RepoRef, commentID: Int, content: String) throws {
@@ -132,6 +183,9 @@ final class CommentCache: @unchecked Sendable {
     func set(_ i: IssueRef, _ c: [GitHub.Comment]) { lock.withLock { byIssue[i] = c } }
     func clear(_ i: IssueRef) { lock.withLock { _ = byIssue.removeValue(forKey: i) } }
     func append(_ i: IssueRef, _ c: GitHub.Comment) { lock.withLock { byIssue[i]?.append(c) } }
+    func remove(id: Int) {
+        lock.withLock { for (k, list) in byIssue { byIssue[k] = list.filter { $0.id != id } } }
+    }
     func replace(id: Int, body: String) {
         lock.withLock {
             for (k, list) in byIssue {

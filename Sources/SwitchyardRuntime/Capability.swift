@@ -41,6 +41,13 @@ public final class CapabilityContext: @unchecked Sendable {
         return c
     }
 
+    /// Performs actions at once, before planning is over (a `pending` status while a check runs).
+    /// Nothing is written in a dry run.
+    public func performNow(_ actions: [Action]) throws {
+        guard !dryRun, !actions.isEmpty else { return }
+        _ = try PlanRunner(github: try github()).run(.perform(actions, message: ""), dryRun: false)
+    }
+
     /// True once `github()` has been called.
     public var usedGitHub: Bool { client != nil }
 

@@ -58,7 +58,8 @@ public enum Fixture {
 
     /// The demo world used by the playground and `github-emulator --demo`.
     public static let demo: JSON = [
-        "users": ["maint-mona", "octo-contributor", "random-rita", ["login": "dependabot[bot]", "type": "Bot"]],
+        "users": [["login": "maint-mona", "emails": ["mona@example.com"]], ["login": "octo-contributor", "emails": ["octo@example.com"]],
+                  "random-rita", ["login": "dependabot[bot]", "type": "Bot"]],
         "orgs": ["acme": ["members": ["maint-mona"], "teams": ["core": ["maint-mona"]]]],
         "tokens": ["demo-token": "switchyard[bot]"],
         "repos": [[
@@ -67,7 +68,8 @@ public enum Fixture {
             "commits": [
                 ["branch": "stream-rows", "from": "main", "message": "Stream rows in the importer",
                  "files": ["src/importer.txt": "stream rows\n"], "author_name": "Octo Contributor", "author_email": "octo@example.com"],
-                ["branch": "main", "message": "Document the importer", "files": ["README.md": "# widgets\n\nImports rows.\n"]],
+                ["branch": "main", "message": "Document the importer", "files": ["README.md": "# widgets\n\nImports rows.\n"],
+                 "author_name": "Mona", "author_email": "mona@example.com"],
             ],
             "pulls": [["title": "Stream rows in the importer", "author": "octo-contributor", "head": "stream-rows",
                        "body": "Uses constant memory for large files."]],

@@ -34,6 +34,12 @@ extension GitHubEmulator {
         return lock.withLock { emails[e] }
     }
 
+    /// GitHub's noreply address for an account: `<id>+<login>@users.noreply.github.com`.
+    func noreplyEmail(_ login: String?) -> String {
+        guard let login else { return "noreply@github.com" }
+        return "\(user(login)?.id ?? 1)+\(login)@users.noreply.github.com"
+    }
+
     func gitCommitJSON(_ c: CommitInfo) -> JSON {
         ["sha": .string(c.sha), "tree": ["sha": .string(c.tree)], "message": .string(c.message),
          "parents": .array(c.parents.map { ["sha": .string($0)] }),
@@ -184,7 +190,7 @@ extension GitHubEmulator {
             guard let tree = merged.tree else { return .json(409, ["message": "Merge conflict"]) }
             let message = r.json?["commit_message"]?.string ?? "Merge \(headName) into \(baseName)"
             guard let sha = try? repo.git.commitTree(tree, parents: [base, head], message: message,
-                                                     author: (identity ?? "GitHub", "noreply@github.com", nil)) else {
+                                                     author: (identity ?? "GitHub", noreplyEmail(identity), nil)) else {
                 return .json(500, ["message": "merge failed"])
             }
             let ref = repo.git.resolve("refs/heads/\(baseName)") != nil ? "refs/heads/\(baseName)" : baseName
@@ -200,14 +206,23 @@ extension GitHubEmulator {
             let ahead = commitRange(repo, base: base, head: head)
             let behind = commitRange(repo, base: head, head: base)
             let status = ahead.isEmpty && behind.isEmpty ? "identical" : behind.isEmpty ? "ahead" : ahead.isEmpty ? "behind" : "diverged"
+            // Without `page`, the first 250 commits (GitHub's classic answer); with `page`, that page.
             let perPage = min(250, Int(r.query["per_page"] ?? "250") ?? 250)
+            let page = max(1, Int(r.query["page"] ?? "1") ?? 1)
+            let pageCommits = ahead.dropFirst((page - 1) * perPage).prefix(perPage)
+            var headers: [(String, String)] = []
+            if r.query["page"] != nil || r.query["per_page"] != nil, page * perPage < ahead.count {
+                var q = r.query; q["page"] = "\(page + 1)"
+                let query = q.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "&")
+                headers.append(("Link", "<\(baseURL)\(r.path)?\(query)>; rel=\"next\""))
+            }
             return .json(200, [
                 "status": .string(status), "ahead_by": .int(ahead.count), "behind_by": .int(behind.count),
                 "total_commits": .int(ahead.count),
                 "merge_base_commit": commitInfo(repo, mergeBase).map { restCommitJSON(repo, $0) } ?? .null,
-                "commits": .array(ahead.prefix(perPage).compactMap { commitInfo(repo, $0).map { restCommitJSON(repo, $0) } }),
+                "commits": .array(pageCommits.compactMap { commitInfo(repo, $0).map { restCommitJSON(repo, $0) } }),
                 "files": .array(fileChanges(repo, from: mergeBase, to: head)),
-            ])
+            ], headers: headers)
         case ("GET", "commits") where rest.count == 1:
             let start = r.query["sha"] ?? repo.defaultBranch
             guard let tip = repo.git.resolve("refs/heads/\(start)") ?? repo.git.resolve(start) else { return notFound() }
@@ -216,6 +231,15 @@ extension GitHubEmulator {
         case ("GET", "commits") where rest.count == 2:
             guard let c = commitInfo(repo, rest[1]) else { return .json(422, ["message": "No commit found for SHA: \(rest[1])"]) }
             return .json(200, restCommitJSON(repo, c, files: true))
+        case ("GET", "contents") where rest.count >= 2:
+            let path = rest.dropFirst().joined(separator: "/")
+            let ref = r.query["ref"] ?? repo.defaultBranch
+            guard let rev = repo.git.resolve("refs/heads/\(ref)") ?? repo.git.resolve(ref),
+                  let blob = try? repo.git.run(["rev-parse", "\(rev):\(path)"]).out,
+                  let raw = try? repo.git.run(["cat-file", "blob", blob]).out else { return notFound() }
+            let content = Data((raw + "\n").utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed])
+            return .json(200, ["type": "file", "encoding": "base64", "path": .string(path), "name": .string(path.split(separator: "/").last.map(String.init) ?? path),
+                               "sha": .string(blob), "size": .int(raw.utf8.count + 1), "content": .string(content)])
         case ("GET", "branches") where rest.count >= 2:
             let name = rest.dropFirst().joined(separator: "/")
             guard let sha = repo.git.resolve("refs/heads/\(name)"), let c = commitInfo(repo, sha) else {

@@ -185,7 +185,7 @@ extension GitHubEmulator {
             }
             let commit = try repo.git.commitTree(tree, parents: [head, base],
                                                  message: "Merge branch '\(p.baseRef)' into \(p.headRef)",
-                                                 author: (identity ?? "GitHub", "noreply@github.com", nil))
+                                                 author: (identity ?? "GitHub", noreplyEmail(identity), nil))
             let ref = p.headRepo.lowercased() == repo.fullName.lowercased() ? "refs/heads/\(p.headRef)" : "refs/forks/\(p.headRepo)/\(p.headRef)"
             try repo.git.setRef(ref, to: commit)
             if p.headRepo.lowercased() != repo.fullName.lowercased(), let fork = self.repo(p.headRepo) {
@@ -278,6 +278,7 @@ extension GitHubEmulator {
             "base": ["ref": .string(p.baseRef), "sha": .string(base), "label": .string("\(repo.owner):\(p.baseRef)"),
                      "repo": repoJSON(repo.fullName), "user": userJSON(repo.owner)],
             "updated_at": .string(p.updatedAt),
+            "commits": .int(head.isEmpty || base.isEmpty ? 0 : commitRange(repo, base: base, head: head).count),
         ]
     }
 

@@ -290,3 +290,28 @@ extension GitHubEmulator {
     /// A token registered for `login`, if any.
     public func tokenFor(_ login: String) -> String? { lock.withLock { tokens.first { $0.value == login }?.key } }
 }
+
+extension GitHubEmulator {
+    /// A `pull_request` webhook payload for the current state of a pull request, as GitHub would send it.
+    public func pullRequestEvent(_ fullName: String, _ number: Int, action: String, sender: String? = nil,
+                                 label: String? = nil, installation: Int = 4242) -> JSON {
+        guard let repo = repo(fullName), let p = pull(fullName, number) else { return .null }
+        var o: [String: JSON] = [
+            "action": .string(action), "number": .int(number), "pull_request": pullJSON(repo, p),
+            "repository": repoJSON(fullName), "sender": userJSON(sender ?? p.author), "installation": ["id": .int(installation)],
+        ]
+        if let label { o["label"] = labelJSON(label) }
+        return .object(o)
+    }
+
+    /// An `issue_comment.created` payload for a comment that already exists in the emulator.
+    public func commentEvent(_ fullName: String, commentID: Int, action: String = "created", installation: Int = 4242) -> JSON {
+        guard let repo = repo(fullName), let c = comments(fullName, issue: lock.withLock({ comments.first { $0.id == commentID }?.issue }) ?? 0).first(where: { $0.id == commentID }) else { return .null }
+        let p = pull(fullName, c.issue)
+        var issue: [String: JSON] = ["number": .int(c.issue), "title": .string(p?.title ?? "Issue"), "state": .string(p?.state ?? "open"),
+                                     "user": userJSON(p?.author ?? "ghost"), "labels": .array((p?.labels ?? []).map { labelJSON($0) })]
+        if p != nil { issue["pull_request"] = ["url": .string("\(baseURL)/repos/\(repo.fullName)/pulls/\(c.issue)")] }
+        return ["action": .string(action), "issue": .object(issue), "comment": commentJSON(c), "repository": repoJSON(fullName),
+                "sender": userJSON(c.user), "installation": ["id": .int(installation)]]
+    }
+}

@@ -1,0 +1,4 @@
+import SlaCheck
+import SwitchyardRuntime
+
+FunctionMain.run(SlaCheck())

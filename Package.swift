@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "update-branch", targets: ["update-branch"]),
         .executable(name: "sla-check", targets: ["sla-check"]),
+        .executable(name: "cherry-pick", targets: ["cherry-pick"]),
         .executable(name: "github-emulator", targets: ["github-emulator"]),
         .executable(name: "playground", targets: ["playground"]),
         .library(name: "SwitchyardCore", targets: ["SwitchyardCore"]),
@@ -42,6 +43,7 @@ let package = Package(
         // Capabilities: one library each.
         .target(name: "UpdateBranch", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
         .target(name: "SlaCheck", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
+        .target(name: "CherryPick", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
         // Emulators and helpers for tests and the playground.
         .target(
             name: "SwitchyardTesting",
@@ -66,10 +68,16 @@ let package = Package(
             path: "functions/sla-check",
             exclude: ["function.yaml", "README.md"],
             swiftSettings: strict),
+        .executableTarget(
+            name: "cherry-pick",
+            dependencies: ["SwitchyardRuntime", "CherryPick"],
+            path: "functions/cherry-pick",
+            exclude: ["function.yaml", "README.md"],
+            swiftSettings: strict),
         .testTarget(
             name: "SwitchyardTests",
             dependencies: [
-                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting", "UpdateBranch", "SlaCheck",
+                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting", "UpdateBranch", "SlaCheck", "CherryPick",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

@@ -18,6 +18,8 @@ public struct CommentTrigger: Sendable, Equatable {
     public var issueAuthor: String
     public var createdAt: String?
     public var installationID: Int?
+    /// GitHub's `author_association` for the comment's author (`OWNER`, `MEMBER`, `COLLABORATOR`, …).
+    public var authorAssociation: String?
 
     public init(kind: Kind, action: String, repository: RepoRef, number: Int, isPullRequest: Bool,
                 commentID: Int?, body: String, author: GitHub.User, sender: GitHub.User, issueAuthor: String,
@@ -27,6 +29,7 @@ public struct CommentTrigger: Sendable, Equatable {
         self.author = author; self.sender = sender; self.issueAuthor = issueAuthor
         self.createdAt = createdAt; self.installationID = installationID
     }
+
 
     /// True for a newly written comment (not an edit or deletion).
     public var isNew: Bool { ["created", "submitted", "opened"].contains(action) }
@@ -40,18 +43,21 @@ public struct CommentTrigger: Sendable, Equatable {
                       commentID: e.comment.id, body: e.comment.body ?? "", author: e.comment.user,
                       sender: e.sender, issueAuthor: e.issue.user.login, createdAt: e.comment.createdAt,
                       installationID: e.installation?.id)
+            authorAssociation = e.comment.authorAssociation
         case .pullRequestReviewComment(let e):
             self.init(kind: .reviewComment, action: e.action.rawValue, repository: e.repository.ref,
                       number: e.pullRequest.number, isPullRequest: true, commentID: e.comment.id,
                       body: e.comment.body ?? "", author: e.comment.user, sender: e.sender,
                       issueAuthor: e.pullRequest.user.login, createdAt: e.comment.createdAt,
                       installationID: e.installation?.id)
+            authorAssociation = e.comment.authorAssociation
         case .pullRequestReview(let e):
             guard let body = e.review.body, !body.isEmpty else { return nil }
             self.init(kind: .reviewBody, action: e.action.rawValue, repository: e.repository.ref,
                       number: e.pullRequest.number, isPullRequest: true, commentID: e.review.id, body: body,
                       author: e.review.user, sender: e.sender, issueAuthor: e.pullRequest.user.login,
                       createdAt: e.review.submittedAt, installationID: e.installation?.id)
+            authorAssociation = e.review.authorAssociation
         case .pullRequest(let e):
             guard e.action == .opened, let body = e.pullRequest.body, !body.isEmpty else { return nil }
             self.init(kind: .pullRequestBody, action: "opened", repository: e.repository.ref,

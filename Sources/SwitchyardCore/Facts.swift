@@ -37,11 +37,15 @@ public final class PermissionChecker {
     public init(reader: any PermissionReading) { self.reader = reader }
 
     /// True when `login` may act under `levels` on `repo`, where `author` wrote the PR or issue.
-    public func allows(_ levels: [PermissionLevel], login: String, author: String?, repo: RepoRef) throws -> Bool {
+    /// `association` is the `author_association` GitHub put in the (verified) payload: `OWNER` or `MEMBER`
+    /// settle organization membership without an API call.
+    public func allows(_ levels: [PermissionLevel], login: String, author: String?, repo: RepoRef,
+                       association: String? = nil) throws -> Bool {
         let l = login.lowercased()
         // Cheap checks first, then one API call per kind at most.
         if levels.contains(.anyone) { return true }
         if levels.contains(.author), let author, author.lowercased() == l { return true }
+        if levels.contains(.member), let a = association?.uppercased(), a == "MEMBER" || a == "OWNER" { return true }
         for level in levels {
             switch level {
             case .member:

@@ -208,3 +208,16 @@ extension GitHub {
         }
     }
 }
+
+extension GitHub {
+    /// A git commit object (`/git/commits`).
+    public struct GitCommit: Codable, Sendable, Equatable {
+        public struct Ref: Codable, Sendable, Equatable { public var sha: String }
+        public var sha: String
+        public var tree: Ref
+        public var parents: [Ref]
+        public var message: String
+        public var author: Commit.Person?
+        public var committer: Commit.Person?
+    }
+}

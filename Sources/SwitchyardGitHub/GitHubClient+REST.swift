@@ -194,3 +194,112 @@ final class CommentCache: @unchecked Sendable {
         }
     }
 }
+
+// MARK: - Git data (cherry-pick without a clone)
+
+extension GitHubClient {
+    public enum MergeResult: Sendable, Equatable {
+        case merged(sha: String, tree: String)
+        case nothingToMerge
+        case conflict
+    }
+
+    /// The head of a branch, or nil when there is no such branch.
+    public func branchHead(_ repo: RepoRef, _ branch: String) throws -> (sha: String, tree: String)? {
+        struct B: Decodable { struct C: Decodable { struct D: Decodable { var tree: GitHub.GitCommit.Ref }; var sha: String; var commit: D }; var commit: C }
+        do {
+            let b = try get(B.self, Self.repoPath(repo) + "/branches/" + branch.split(separator: "/").map { Self.percentEncode(String($0)) }.joined(separator: "/"))
+            return (b.commit.sha, b.commit.commit.tree.sha)
+        } catch let e as GitHubError where e.status == 404 {
+            return nil
+        }
+    }
+
+    /// Up to `count` commits from `sha` backwards (`GET /repos/{o}/{r}/commits?sha=`).
+    public func commits(_ repo: RepoRef, from sha: String, count: Int) throws -> [GitHub.Commit] {
+        try get([GitHub.Commit].self, Self.repoPath(repo) + "/commits", query: [("sha", sha), ("per_page", "\(min(100, max(1, count)))")])
+    }
+
+    public func gitCommit(_ repo: RepoRef, _ sha: String) throws -> GitHub.GitCommit {
+        try get(GitHub.GitCommit.self, Self.repoPath(repo) + "/git/commits/\(sha)")
+    }
+
+    public func createCommit(_ repo: RepoRef, message: String, tree: String, parents: [String], author: GitHub.Commit.Person?) throws -> GitHub.GitCommit {
+        var body: [String: JSON] = ["message": .string(message), "tree": .string(tree), "parents": .array(parents.map(JSON.string))]
+        if let a = author, let name = a.name, let email = a.email {
+            var p: [String: JSON] = ["name": .string(name), "email": .string(email)]
+            if let d = a.date { p["date"] = .string(d) }
+            body["author"] = .object(p)
+        }
+        // A commit object is content-addressed: creating it twice is harmless.
+        let r = try send("POST", Self.repoPath(repo) + "/git/commits", json: .object(body), alreadyDone: { nil })
+        return try decode(GitHub.GitCommit.self, r, path: "git/commits")
+    }
+
+    /// Creates a ref; returns false when it already exists (the lock is taken).
+    public func createRef(_ repo: RepoRef, _ ref: String, sha: String) throws -> Bool {
+        do {
+            try send("POST", Self.repoPath(repo) + "/git/refs", json: ["ref": .string(ref), "sha": .string(sha)], alreadyDone: { nil })
+            return true
+        } catch let e as GitHubError where e.status == 422 && e.message.lowercased().contains("already exists") {
+            return false
+        }
+    }
+
+    public func deleteRef(_ repo: RepoRef, _ ref: String) throws {
+        let path = ref.hasPrefix("refs/") ? String(ref.dropFirst(5)) : ref
+        do {
+            try send("DELETE", Self.repoPath(repo) + "/git/refs/" + path.split(separator: "/").map { Self.percentEncode(String($0)) }.joined(separator: "/"))
+        } catch let e as GitHubError where e.status == 422 || e.status == 404 {
+            return
+        }
+    }
+
+    /// `POST /merges`: merges `head` into the branch `base`.
+    public func merge(_ repo: RepoRef, base: String, head: String, message: String) throws -> MergeResult {
+        do {
+            let r = try send("POST", Self.repoPath(repo) + "/merges",
+                             json: ["base": .string(base), "head": .string(head), "commit_message": .string(message)])
+            if r.status == 204 { return .nothingToMerge }
+            let json = try JSON.parse(r.body)
+            guard let sha = json["sha"]?.string, let tree = json["commit"]?["tree"]?["sha"]?.string else {
+                throw SwitchyardError.upstream("GitHub's merge answer had no commit")
+            }
+            return .merged(sha: sha, tree: tree)
+        } catch let e as GitHubError where e.status == 409 {
+            return .conflict
+        }
+    }
+
+    public func openPulls(_ repo: RepoRef, head: String, base: String) throws -> [GitHub.PullRequest] {
+        try get([GitHub.PullRequest].self, Self.repoPath(repo) + "/pulls", query: [("state", "open"), ("head", head), ("base", base)])
+    }
+
+    public func createPull(_ repo: RepoRef, title: String, head: String, base: String, body: String) throws -> GitHub.PullRequest {
+        let r = try send("POST", Self.repoPath(repo) + "/pulls",
+                         json: ["title": .string(title), "head": .string(head), "base": .string(base), "body": .string(body)],
+                         alreadyDone: { [self] in
+                             guard let existing = try openPulls(repo, head: "\(repo.owner):\(head)", base: base).first else { return nil }
+                             return HTTPResponse(status: 201, body: Array(try JSONEncoder().encode(["number": existing.number])))
+                         })
+        if let pr = try? GitHubDecoder.decode(GitHub.PullRequest.self, from: r.body) { return pr }
+        let number = (try? JSON.parse(r.body))?["number"]?.int ?? 0
+        return try pullRequest(IssueRef(repo: repo, number: number))
+    }
+
+    /// Sets the labels (replacing any), assignees and milestone of an issue or PR in one call.
+    public func updateIssue(_ issue: IssueRef, labels: [String], assignees: [String], milestone: Int?) throws {
+        var body: [String: JSON] = [:]
+        if !labels.isEmpty { body["labels"] = .array(labels.map(JSON.string)) }
+        if !assignees.isEmpty { body["assignees"] = .array(assignees.map(JSON.string)) }
+        if let milestone { body["milestone"] = .int(milestone) }
+        guard !body.isEmpty else { return }
+        try send("PATCH", Self.repoPath(issue.repo) + "/issues/\(issue.number)", json: .object(body))
+    }
+
+    /// The files a commit touches (for a conflict report).
+    public func commitFiles(_ repo: RepoRef, _ sha: String) throws -> [String] {
+        let json = try JSON.parse(try send("GET", Self.repoPath(repo) + "/commits/\(sha)").body)
+        return json["files"]?.array?.compactMap { $0["filename"]?.string } ?? []
+    }
+}

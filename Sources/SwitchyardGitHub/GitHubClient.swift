@@ -67,6 +67,8 @@ public final class GitHubClient: @unchecked Sendable {
         }
         if !body.isEmpty { headers.append(("Content-Type", "application/json")) }
         let cached = method == "GET" ? lock.withLock { etagCache[url] } : nil
+        // Git objects are content-addressed: one read per invocation is enough.
+        if let cached, Self.isImmutable(url) { return cached.response }
         if let cached { headers.append(("If-None-Match", cached.etag)) }
 
         var attempt = 0
@@ -129,11 +131,22 @@ public final class GitHubClient: @unchecked Sendable {
                 throw GitHubError(method: method, path: logPath, status: response.status,
                                   message: Self.errorMessage(response), documentationURL: nil)
             }
-            if method == "GET", let etag = response.header("ETag") {
+            if method == "GET", let etag = response.header("ETag") ?? (Self.isImmutable(url) ? "immutable" : nil) {
                 lock.withLock { etagCache[url] = (etag, response) }
             }
             return response
         }
+    }
+
+    /// `…/git/commits/<sha>` and `…/git/trees/<sha>` never change.
+    static func isImmutable(_ url: String) -> Bool {
+        for marker in ["/git/commits/", "/git/trees/"] {
+            if let r = url.firstRange(of: marker) {
+                let rest = url[r.upperBound...].prefix { $0 != "?" }
+                return rest.count == 40 && rest.allSatisfy(\.isHexDigit)
+            }
+        }
+        return false
     }
 
     /// Sleeps before the next attempt: exponential backoff with full jitter, bounded by the deadline.

@@ -8,6 +8,7 @@ import SwitchyardCore
 ///  "orgs": {"acme": {"members": ["alice"], "teams": {"core": ["alice"]}}},
 ///  "tokens": {"demo-token": "switchyard[bot]"},
 ///  "repos": [{"name": "acme/widgets", "files": {"README.md": "hi\n"}, "collaborators": {"bob": "write"},
+///             "branches": [{"name": "release-1.0", "from": "main"}],
 ///             "commits": [{"branch": "feature", "from": "main", "message": "Add b", "files": {"b.txt": "b\n"}}],
 ///             "pulls": [{"title": "Add b", "author": "alice", "head": "feature"}],
 ///             "issues": [{"title": "A bug", "author": "bob"}]}]}
@@ -36,7 +37,11 @@ public enum Fixture {
                 guard let role = v.string.flatMap(RepoRole.init(rawValue:)) else { throw EmulatorError("bad role for \(k) in \(name)") }
                 collaborators[k] = role
             }
-            try gh.addRepo(name, defaultBranch: repo["default_branch"]?.string ?? "main", files: files, collaborators: collaborators)
+            let created = try gh.addRepo(name, defaultBranch: repo["default_branch"]?.string ?? "main", files: files, collaborators: collaborators)
+            for b in repo["branches"]?.array ?? [] {
+                guard let branch = b["name"]?.string, let sha = created.git.resolve("refs/heads/\(b["from"]?.string ?? created.defaultBranch)") else { continue }
+                try created.git.setRef("refs/heads/\(branch)", to: sha)
+            }
             for c in repo["commits"]?.array ?? [] {
                 var changed: [String: String?] = [:]
                 for (k, v) in c["files"]?.object ?? [:] { changed[k] = v.string }
@@ -65,6 +70,7 @@ public enum Fixture {
         "repos": [[
             "name": "acme/widgets",
             "files": ["README.md": "# widgets\n", "src/importer.txt": "load all rows\n"],
+            "branches": [["name": "release-1.0", "from": "main"]],
             "commits": [
                 ["branch": "stream-rows", "from": "main", "message": "Stream rows in the importer",
                  "files": ["src/importer.txt": "stream rows\n"], "author_name": "Octo Contributor", "author_email": "octo@example.com"],

@@ -78,7 +78,8 @@ public final class GitRepository: @unchecked Sendable {
             }
         }
         let tree = try run(["write-tree"], environment: env).out
-        return try commitTree(tree, parents: parents, message: message, author: author)
+        // Committed locally: the committer is the author, as with `git commit`.
+        return try commitTree(tree, parents: parents, message: message, author: author, committer: (author.name, author.email))
     }
 
     public func commitTree(_ tree: String, parents: [String], message: String,
@@ -88,6 +89,15 @@ public final class GitRepository: @unchecked Sendable {
         if let d = author.date { env["GIT_AUTHOR_DATE"] = d }
         if let c = committer { env["GIT_COMMITTER_NAME"] = c.name; env["GIT_COMMITTER_EMAIL"] = c.email }
         return try run(["commit-tree", tree] + parents.flatMap { ["-p", $0] } + ["-m", message], environment: env).out
+    }
+
+    /// The tree that applying `commit`'s own change (against its first parent) to `onto` gives, or nil on
+    /// conflict. Like `git cherry-pick`, by merging `commit` into a sibling of its parent that has `onto`'s tree.
+    public func cherryPickTree(_ commit: String, onto: String) throws -> String? {
+        let parent = try run(["rev-parse", commit + "^"]).out
+        let tree = try run(["rev-parse", onto + "^{tree}"]).out
+        let sibling = try commitTree(tree, parents: [parent], message: "sibling", author: ("Emulator", "emulator@example.invalid", nil))
+        return try mergeTree(sibling, commit).tree
     }
 
     public func setRef(_ ref: String, to sha: String) throws { try run(["update-ref", ref, sha]) }
@@ -103,9 +113,8 @@ public final class GitRepository: @unchecked Sendable {
     }
 
     /// `git merge-tree --write-tree`: the merged tree, or nil on conflict (with the conflicted files).
-    public func mergeTree(_ ours: String, _ theirs: String, base: String? = nil) throws -> (tree: String?, conflicts: [String]) {
-        var args = ["merge-tree", "--write-tree", "--name-only", "--no-messages"]
-        if let base { args += ["--merge-base", base] }
+    public func mergeTree(_ ours: String, _ theirs: String) throws -> (tree: String?, conflicts: [String]) {
+        let args = ["merge-tree", "--write-tree", "--name-only", "--no-messages"]
         let r = try run(args + [ours, theirs], allowedStatuses: [0, 1])
         let lines = r.out.split(separator: "\n").map(String.init)
         if r.status == 0 { return (lines.first, []) }

@@ -247,8 +247,7 @@ extension GitHubEmulator {
             }
             return .json(200, ["name": .string(name), "commit": restCommitJSON(repo, c), "protected": false])
         case ("GET", "pulls") where rest.count == 3 && rest[2] == "commits":
-            guard let n = Int(rest[1]), let p = pull(full, n), let head = headSHA(repo: repo, pull: p),
-                  let base = repo.git.resolve("refs/heads/\(p.baseRef)") else { return notFound() }
+            guard let n = Int(rest[1]), let p = pull(full, n), let (base, head) = range(repo, p) else { return notFound() }
             // GitHub lists at most 250 commits of a pull request.
             let shas = Array(commitRange(repo, base: base, head: head).prefix(250))
             return paginate(shas.compactMap { commitInfo(repo, $0).map { restCommitJSON(repo, $0) } }, request: r)
@@ -305,8 +304,61 @@ extension GitHubEmulator {
         }
     }
 
+    /// A PR's base and head: the recorded ones once merged, else the current branch tips.
+    func range(_ repo: Repo, _ p: Pull) -> (String, String)? {
+        if let r = p.mergedRange { return (r.base, r.head) }
+        guard let head = headSHA(repo: repo, pull: p), let base = repo.git.resolve("refs/heads/\(p.baseRef)") else { return nil }
+        return (base, head)
+    }
+
     func resolveCompareSide(_ repo: Repo, _ side: String) -> String? {
         let name = side.contains(":") ? String(side.split(separator: ":", maxSplits: 1)[1]) : side
         return repo.git.resolve("refs/heads/\(name)") ?? repo.git.resolve(name)
+    }
+}
+
+extension GitHubEmulator {
+    public enum MergeMethod: String, Sendable { case merge, squash, rebase }
+
+    /// Merges a pull request the way GitHub's merge button does, with real git. Returns the merge commit sha
+    /// (for a rebase, the last rebased commit).
+    @discardableResult
+    public func mergePull(_ fullName: String, _ number: Int, method: MergeMethod, by merger: String = "maint-mona") throws -> String {
+        guard let repo = repo(fullName), let p = pull(fullName, number), p.state == "open",
+              let head = headSHA(repo: repo, pull: p), var base = repo.git.resolve("refs/heads/\(p.baseRef)") else {
+            throw EmulatorError("pull request \(fullName)#\(number) cannot be merged")
+        }
+        let authorEmail = lock.withLock { emails.first { $0.value == p.author }?.key } ?? noreplyEmail(p.author)
+        let sha: String
+        switch method {
+        case .merge:
+            guard let tree = try repo.git.mergeTree(base, head).tree else { throw EmulatorError("merge conflict") }
+            sha = try repo.git.commitTree(tree, parents: [base, head], message: "Merge pull request #\(number) from \(p.headRepo.split(separator: "/")[0])/\(p.headRef)\n\n\(p.title)",
+                                          author: (merger, noreplyEmail(merger), nil))
+        case .squash:
+            guard let tree = try repo.git.mergeTree(base, head).tree else { throw EmulatorError("merge conflict") }
+            sha = try repo.git.commitTree(tree, parents: [base], message: "\(p.title) (#\(number))\n\n\(p.body ?? "")",
+                                          author: (p.author, authorEmail, nil))
+        case .rebase:
+            for c in commitRange(repo, base: base, head: head) {
+                guard let info = commitInfo(repo, c),
+                      let tree = try repo.git.cherryPickTree(c, onto: base) else { throw EmulatorError("rebase conflict") }
+                base = try repo.git.commitTree(tree, parents: [base], message: info.message,
+                                               author: (info.authorName, info.authorEmail, info.authorDate))
+            }
+            sha = base
+        }
+        let baseBefore = repo.git.resolve("refs/heads/\(p.baseRef)")!
+        try repo.git.setRef("refs/heads/\(p.baseRef)", to: sha)
+        updatePull(fullName, number) {
+            $0.state = "closed"; $0.merged = true; $0.mergeCommitSHA = sha; $0.updatedAt = now()
+            $0.mergedRange = (baseBefore, head)
+        }
+        return sha
+    }
+
+    /// Closes a pull request without merging.
+    public func closePull(_ fullName: String, _ number: Int) {
+        updatePull(fullName, number) { $0.state = "closed"; $0.updatedAt = now() }
     }
 }

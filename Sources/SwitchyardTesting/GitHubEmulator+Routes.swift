@@ -278,14 +278,23 @@ extension GitHubEmulator {
             "base": ["ref": .string(p.baseRef), "sha": .string(base), "label": .string("\(repo.owner):\(p.baseRef)"),
                      "repo": repoJSON(repo.fullName), "user": userJSON(repo.owner)],
             "updated_at": .string(p.updatedAt),
-            "commits": .int(head.isEmpty || base.isEmpty ? 0 : commitRange(repo, base: base, head: head).count),
+            "commits": .int(range(repo, p).map { commitRange(repo, base: $0.0, head: $0.1).count } ?? 0),
         ]
     }
 
     func commentJSON(_ c: Comment) -> JSON {
         ["id": .int(c.id), "body": .string(c.body), "user": userJSON(c.user), "created_at": .string(c.createdAt),
          "updated_at": .string(c.updatedAt), "html_url": .string("https://github.com/\(c.repo)/issues/\(c.issue)#issuecomment-\(c.id)"),
-         "author_association": "NONE"]
+         "author_association": .string(association(c.user, repo: c.repo))]
+    }
+
+    /// GitHub's `author_association` of a login to a repository.
+    func association(_ login: String, repo fullName: String) -> String {
+        guard let repo = repo(fullName) else { return "NONE" }
+        if login.lowercased() == repo.owner.lowercased() { return "OWNER" }
+        if lock.withLock({ orgMembers[repo.owner.lowercased()]?.contains(login.lowercased()) ?? false }) { return "MEMBER" }
+        if repo.collaborators.keys.contains(where: { $0.lowercased() == login.lowercased() }) { return "COLLABORATOR" }
+        return "NONE"
     }
 
     func reactionJSON(_ r: Reaction) -> JSON {

@@ -35,6 +35,8 @@ extension GitHubEmulator {
         public var labels: [String] = []
         public var milestone: String? = nil
         public var assignees: [String] = []
+        /// Base and head at merge time, so a merged PR keeps listing its own commits.
+        public var mergedRange: (base: String, head: String)? = nil
         public var updatedAt: String
     }
 

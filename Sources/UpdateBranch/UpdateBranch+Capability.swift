@@ -20,8 +20,9 @@ extension UpdateBranch: Capability {
             return .ignore("no /update-branch command in the comment")
         }
         guard comment.isPullRequest else { return .ignore("/update-branch works on pull requests; #\(comment.number) is an issue") }
-        let trigger = Trigger(pull: IssueRef(repo: comment.repository, number: comment.number),
+        var trigger = Trigger(pull: IssueRef(repo: comment.repository, number: comment.number),
                               requester: comment.author.login, commentID: comment.commentID, replyOnPR: true)
+        trigger.association = comment.authorAssociation
         let facts = try gather(trigger, github: try context.github(), config: context.config)
         return plan(trigger, facts: facts)
     }

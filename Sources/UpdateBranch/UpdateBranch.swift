@@ -24,6 +24,8 @@ public struct UpdateBranch: Sendable {
         public var commentID: Int?
         /// Chat requests are answered in chat only; comments are answered on the PR.
         public var replyOnPR: Bool
+        /// GitHub's `author_association` of the comment, from the verified payload.
+        public var association: String? = nil
         public init(pull: IssueRef, requester: String, commentID: Int?, replyOnPR: Bool) {
             self.pull = pull; self.requester = requester; self.commentID = commentID; self.replyOnPR = replyOnPR
         }
@@ -51,7 +53,7 @@ public struct UpdateBranch: Sendable {
         }
         let pull = try github.pullRequest(trigger.pull)
         let allowed = try PermissionChecker(reader: github)
-            .allows(policy, login: trigger.requester, author: pull.user.login, repo: trigger.pull.repo)
+            .allows(policy, login: trigger.requester, author: pull.user.login, repo: trigger.pull.repo, association: trigger.association)
         return Facts(alreadyAnswered: false, allowed: allowed, policy: policy, pull: allowed ? pull : nil)
     }
 

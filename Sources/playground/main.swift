@@ -74,6 +74,13 @@ let steps: [Step] = [
     Step(title: "octo-contributor signs the CLA and comments /check-cla", function: "sla-check", event: "issue_comment",
          payload: comment("Signed it!\n\n/check-cla", by: "octo-contributor"), expect: "done",
          before: { try writeConfig(signers: ["maint-mona", "octo-contributor"]) }),
+    Step(title: "maint-mona asks for a backport while the PR is open", function: "cherry-pick", event: "issue_comment",
+         payload: comment("/cherry-pick release-1.0", by: "maint-mona"), expect: "done"),
+    Step(title: "maint-mona squash-merges PR #1: the pending backport runs", function: "cherry-pick", event: "pull_request",
+         payload: { gh.pullRequestEvent("acme/widgets", 1, action: "closed", sender: "maint-mona") }, expect: "done",
+         before: { try gh.mergePull("acme/widgets", 1, method: .squash) }),
+    Step(title: "GitHub redelivers the merged event", function: "cherry-pick", event: "pull_request",
+         payload: { gh.pullRequestEvent("acme/widgets", 1, action: "closed", sender: "maint-mona") }, expect: "ignored"),
 ]
 
 var failures = 0
@@ -102,8 +109,12 @@ for c in gh.comments("acme/widgets", issue: 1) {
     say("  💬 \(c.user): \(first.prefix(110))")
 }
 if let head = gh.headSHA("acme/widgets", 1), let repo = gh.repo("acme/widgets") {
-    say("  🔀 head of stream-rows is now \(head.prefix(7)): \(try repo.git.git("log", "-1", "--format=%s", head))")
+    say("  🔀 stream-rows was updated: \(try repo.git.git("log", "-1", "--format=%s", head))")
     for s in gh.statuses("acme/widgets", sha: head) { say("  🚦 \(s.context) \(s.state): \(s.description ?? "")") }
+}
+for n in 2...5 {
+    guard let p = gh.pull("acme/widgets", n) else { continue }
+    say("  🍒 PR #\(n) \(p.title) (\(p.headRef) → \(p.baseRef)), labels: \(p.labels.joined(separator: ", "))")
 }
 let writes = gh.requests.filter { $0.method != "GET" }.count
 say("\n\(paint("Summary", "1")): \(steps.count) events, \(gh.requests.count) GitHub API requests (\(writes) writes), " +

@@ -87,7 +87,7 @@ enum Support {
     /// An `issue_comment.created` payload on a pull request.
     static func commentPayload(repo: String, number: Int, body: String, user: String, commentID: Int = 9001,
                                isPull: Bool = true, action: String = "created", userType: String = "User",
-                               issueAuthor: String = "octo-contributor") -> [UInt8] {
+                               issueAuthor: String = "octo-contributor", association: String? = nil) -> [UInt8] {
         let parts = repo.split(separator: "/").map(String.init)
         var issue: [String: JSON] = ["number": .int(number), "title": "A change", "state": "open",
                                      "user": ["login": .string(issueAuthor), "id": 2001, "type": "User"], "body": "text"]
@@ -96,7 +96,8 @@ enum Support {
             "action": .string(action),
             "issue": .object(issue),
             "comment": ["id": .int(commentID), "body": .string(body), "user": ["login": .string(user), "id": 1, "type": .string(userType)],
-                        "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-20T10:00:00Z", "author_association": "MEMBER"],
+                        "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-20T10:00:00Z",
+                        "author_association": .string(association ?? (user == "maint-mona" ? "MEMBER" : "NONE"))],
             "repository": ["id": 1, "name": .string(parts[1]), "full_name": .string(repo),
                            "owner": ["login": .string(parts[0]), "id": 2, "type": "Organization"], "default_branch": "main"],
             "sender": ["login": .string(user), "id": 1, "type": .string(userType)],

@@ -54,8 +54,8 @@ struct UpdateBranchEndToEndTests {
         #expect(replies[0].body.contains("@maint-mona updated `feature` with the latest `main`"))
         #expect(replies[0].body.contains("<!-- switchyard:update-branch:reply:9001 -->"))
         #expect(replies[0].user == "switchyard[bot]")
-        // Cost: comments, PR, membership, update, reply.
-        #expect(gh.requests.count == 5, "\(gh.requests)")
+        // Cost: comments, PR, update, reply (membership comes from the signed payload's author_association).
+        #expect(gh.requests.count == 4, "\(gh.requests)")
         let put = gh.requests.filter { $0.method == "PUT" }
         #expect(put.count == 1)
         #expect(put[0].body?["expected_head_sha"]?.string == oldHead)
@@ -64,7 +64,7 @@ struct UpdateBranchEndToEndTests {
         let replay = try Support.run("update-branch", environment: env(url, gh), stdin: request)
         #expect(replay.status == 0)
         #expect(replay.json?["outcome"]?.string == "ignored")
-        #expect(gh.requests.count == 6)   // a replay costs one listing
+        #expect(gh.requests.count == 5)   // a replay costs one listing
         #expect(gh.comments("acme/widgets", issue: 1).count == 1)
         #expect(gh.requests.filter { $0.method == "PUT" }.count == 1)
         #expect(gh.headSHA("acme/widgets", 1) == newHead)

@@ -1,0 +1,4 @@
+import CherryPick
+import SwitchyardRuntime
+
+FunctionMain.run(CherryPick())

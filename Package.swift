@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "update-branch", targets: ["update-branch"]),
         .executable(name: "sla-check", targets: ["sla-check"]),
         .executable(name: "cherry-pick", targets: ["cherry-pick"]),
+        .executable(name: "slash-dispatch", targets: ["slash-dispatch"]),
         .executable(name: "github-emulator", targets: ["github-emulator"]),
         .executable(name: "playground", targets: ["playground"]),
         .library(name: "SwitchyardCore", targets: ["SwitchyardCore"]),
@@ -44,6 +45,7 @@ let package = Package(
         .target(name: "UpdateBranch", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
         .target(name: "SlaCheck", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
         .target(name: "CherryPick", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
+        .target(name: "SlashDispatch", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
         // Emulators and helpers for tests and the playground.
         .target(
             name: "SwitchyardTesting",
@@ -74,10 +76,16 @@ let package = Package(
             path: "functions/cherry-pick",
             exclude: ["function.yaml", "README.md"],
             swiftSettings: strict),
+        .executableTarget(
+            name: "slash-dispatch",
+            dependencies: ["SwitchyardRuntime", "SlashDispatch"],
+            path: "functions/slash-dispatch",
+            exclude: ["function.yaml", "README.md"],
+            swiftSettings: strict),
         .testTarget(
             name: "SwitchyardTests",
             dependencies: [
-                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting", "UpdateBranch", "SlaCheck", "CherryPick",
+                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting", "UpdateBranch", "SlaCheck", "CherryPick", "SlashDispatch",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

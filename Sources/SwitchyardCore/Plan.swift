@@ -9,6 +9,8 @@ public struct Plan: Sendable, Equatable {
     public var fallbacks: [Fallback]
     /// True when the requester lacks permission: the process exits 3.
     public var denied: Bool
+    /// Extra fields for the response (slash-dispatch puts each routed function's result here).
+    public var response: [String: JSON] = [:]
 
     public init(outcome: Outcome, actions: [Action] = [], message: String, fallbacks: [Fallback] = [], denied: Bool = false) {
         self.outcome = outcome; self.actions = actions; self.message = message; self.fallbacks = fallbacks

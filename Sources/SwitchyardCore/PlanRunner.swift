@@ -22,6 +22,8 @@ public struct RunResult: Sendable, Equatable {
     /// Actions skipped because their effect was already there (replays).
     public var skipped: [Action]
     public var denied: Bool
+    /// Extra response fields, carried from the plan.
+    public var response: [String: JSON] = [:]
 
     public init(outcome: Outcome, message: String, performed: [Action], skipped: [Action], denied: Bool = false) {
         self.outcome = outcome; self.message = message; self.performed = performed; self.skipped = skipped
@@ -37,6 +39,12 @@ public struct PlanRunner {
     /// Performs `plan`. With `dryRun`, performs nothing and reports the plan as `planned`.
     /// Throws when an action fails and no fallback matches.
     public func run(_ plan: Plan, dryRun: Bool) throws -> RunResult {
+        var result = try runActions(plan, dryRun: dryRun)
+        result.response = plan.response
+        return result
+    }
+
+    func runActions(_ plan: Plan, dryRun: Bool) throws -> RunResult {
         if dryRun {
             return RunResult(outcome: plan.actions.isEmpty || plan.outcome != .done ? plan.outcome : .planned,
                              message: plan.actions.isEmpty ? plan.message : "dry run, nothing performed: \(plan.message)", performed: plan.actions, skipped: [], denied: plan.denied)

@@ -303,3 +303,12 @@ extension GitHubClient {
         return json["files"]?.array?.compactMap { $0["filename"]?.string } ?? []
     }
 }
+
+extension GitHubClient {
+    /// Reactions on an issue comment, as (login, content) pairs.
+    public func reactions(in repo: RepoRef, commentID: Int) throws -> [(login: String, content: String)] {
+        struct R: Decodable { var content: String; var user: GitHub.User? }
+        let (items, _) = try paginate(R.self, Self.repoPath(repo) + "/issues/comments/\(commentID)/reactions", maxPages: 2)
+        return items.map { ($0.user?.login ?? "", $0.content) }
+    }
+}

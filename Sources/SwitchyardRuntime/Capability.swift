@@ -24,13 +24,22 @@ public final class CapabilityContext: @unchecked Sendable {
     public let delivery: String
     public let deadline: Deadline
     public let dryRun: Bool
+    /// The request exactly as it arrived (headers and raw body), for forwarding.
+    public let request: IncomingRequest
+    public let source: RequestSource
+    public let settings: Settings?
+    /// Answers the caller now and lets the process carry on; nil where the platform cannot (Lambda).
+    public let respondEarly: (@Sendable (OutgoingResponse) -> Void)?
     private let makeGitHub: @Sendable () throws -> GitHubClient
     private var client: GitHubClient?
 
     public init(config: Config, logger: Logger, delivery: String, deadline: Deadline, dryRun: Bool,
+                request: IncomingRequest = IncomingRequest(body: []), source: RequestSource = .github, settings: Settings? = nil,
+                respondEarly: (@Sendable (OutgoingResponse) -> Void)? = nil,
                 github: @escaping @Sendable () throws -> GitHubClient) {
         self.config = config; self.logger = logger; self.delivery = delivery
         self.deadline = deadline; self.dryRun = dryRun; self.makeGitHub = github
+        self.request = request; self.source = source; self.settings = settings; self.respondEarly = respondEarly
     }
 
     /// The GitHub client, built on first use (no credentials are loaded for events that need none).

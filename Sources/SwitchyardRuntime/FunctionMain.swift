@@ -35,7 +35,22 @@ public enum FunctionMain {
             if mode == .lambda { LambdaLoop.reportInitError(error, env: env) }
             emit(Rendering.error(error, function: capability.name, delivery: "-", chat: false), mode: mode)
         }
-        let handler = Handler(capability: capability, settings: settings, logger: logger)
+        var handler = Handler(capability: capability, settings: settings, logger: logger)
+        if mode != .lambda {
+            handler.respondEarly = { response in
+                early.withLock {
+                    guard !early.responded else { return }
+                    write(response, mode: mode)
+                    close(1)
+                    if mode == .cgi {
+                        // The web server waits for stderr to close too; later logs go nowhere.
+                        let null = open("/dev/null", O_WRONLY)
+                        if null >= 0 { dup2(null, 2); close(null) }
+                    }
+                    early.responded = true
+                }
+            }
+        }
         let deadline = Deadline(millisecondsFromNow: settings.deadlineMilliseconds)
         switch mode {
         case .lambda:
@@ -143,16 +158,28 @@ public enum FunctionMain {
     }
 
     static func emit(_ response: OutgoingResponse, mode: InvocationMode) -> Never {
+        let answered = early.withLock { early.responded }
+        if !answered { write(response, mode: mode) }
+        exit(mode == .cgi ? 0 : response.exitCode)
+    }
+
+    static func write(_ response: OutgoingResponse, mode: InvocationMode) {
         switch mode {
         case .cgi:
             let head = "Status: \(response.status) \(response.reason)\r\nContent-Type: \(response.contentType)\r\nContent-Length: \(response.body.count + 1)\r\n\r\n"
             FileDescriptor.standardOutput.write(Array(head.utf8) + response.body + [0x0A])
-            exit(0)
         case .pipe, .openfaas, .lambda:
             FileDescriptor.standardOutput.write(response.body + [0x0A])
-            exit(response.exitCode)
         }
     }
+
+    /// Whether the response was already written by `respondEarly`.
+    final class EarlyState: @unchecked Sendable {
+        var responded = false
+        let lock = Mutex()
+        func withLock<R>(_ body: () -> R) -> R { lock.withLock(body) }
+    }
+    static let early = EarlyState()
 }
 
 /// Command-line options of pipe mode.

@@ -9,6 +9,9 @@ public struct Handler: Sendable {
     public let logger: Logger
     /// The GitHub transport; tests may wrap it.
     public var transport: any HTTPTransport = CurlTransport()
+    /// Set by modes that can answer before the work is over (pipe, CGI, OpenFaaS): writes the response
+    /// and closes stdout, so the caller is answered while the process carries on.
+    public var respondEarly: (@Sendable (OutgoingResponse) -> Void)? = nil
 
     public init(capability: any Capability, settings: Settings, logger: Logger) {
         self.capability = capability
@@ -138,7 +141,7 @@ public struct Handler: Sendable {
         }
         let config = try settings.loadConfig()
         let context = makeContext(config: config, delivery: delivery, deadline: deadline, dryRun: dryRun,
-                                  installationID: event.installationID)
+                                  installationID: event.installationID, request: r, source: .github)
         let plan = try capability.plan(event: event, context: context)
         let result = try perform(plan, context: context, dryRun: dryRun)
         return Rendering.github(function: capability.name, event: event, delivery: delivery, result: result)
@@ -154,23 +157,27 @@ public struct Handler: Sendable {
         }
         let form = try FormFields(parsing: r.body)
         let chat = try ChatCommand(platform: source == .slack ? .slack : .mattermost, form: form)
-        guard let command = CommandGrammar.command(fromChat: chat.text) else {
-            return Rendering.chat("Usage: `\(chat.command) \(capability.name) owner/repo#123`", outcome: .rejected)
-        }
+        // An empty command asks for help.
+        let command = CommandGrammar.command(fromChat: chat.text) ?? Command(name: "help")
         let config = try settings.loadConfig()
-        let context = makeContext(config: config, delivery: delivery, deadline: deadline, dryRun: dryRun, installationID: nil)
+        let context = makeContext(config: config, delivery: delivery, deadline: deadline, dryRun: dryRun, installationID: nil,
+                                  request: r, source: source)
         let plan = try capability.plan(chat: chat, command: command, context: context)
         let result = try perform(plan, context: context, dryRun: dryRun)
-        return Rendering.chat(result.message, outcome: result.outcome, denied: result.denied)
+        let inChannel = result.response["response_type"]?.string == "in_channel"
+            || config.global(["chat", "response-type"])?.string == "in_channel"
+        return Rendering.chat(result.message, outcome: result.outcome, denied: result.denied, inChannel: inChannel)
     }
 
     // MARK: Performing
 
-    func makeContext(config: Config, delivery: String, deadline: Deadline, dryRun: Bool, installationID: Int?) -> CapabilityContext {
+    func makeContext(config: Config, delivery: String, deadline: Deadline, dryRun: Bool, installationID: Int?,
+                     request: IncomingRequest, source: RequestSource) -> CapabilityContext {
         let settings = self.settings
         let logger = self.logger
         let transport = self.transport
-        return CapabilityContext(config: config, logger: logger, delivery: delivery, deadline: deadline, dryRun: dryRun) {
+        return CapabilityContext(config: config, logger: logger, delivery: delivery, deadline: deadline, dryRun: dryRun,
+                                 request: request, source: source, settings: settings, respondEarly: respondEarly) {
             let credentials = try settings.credentials(installationID: installationID, logger: logger)
             return GitHubClient(baseURL: settings.apiURL, credentials: credentials, transport: transport,
                                 deadline: deadline, logger: logger)
@@ -179,7 +186,9 @@ public struct Handler: Sendable {
 
     func perform(_ plan: Plan, context: CapabilityContext, dryRun: Bool) throws -> RunResult {
         if plan.actions.isEmpty {
-            return RunResult(outcome: plan.outcome, message: plan.message, performed: [], skipped: [], denied: plan.denied)
+            var r = RunResult(outcome: plan.outcome, message: plan.message, performed: [], skipped: [], denied: plan.denied)
+            r.response = plan.response
+            return r
         }
         let result = try PlanRunner(github: try context.github()).run(plan, dryRun: dryRun)
         if context.usedGitHub, let client = try? context.github() {

@@ -14,6 +14,7 @@ public enum Rendering {
         ]
         if let a = event.action { object["action"] = .string(a) }
         if !result.skipped.isEmpty { object["skipped"] = .array(result.skipped.map(\.json)) }
+        for (k, v) in result.response where object[k] == nil { object[k] = v }
         return OutgoingResponse(status: 200, body: Array(JSON.object(object).encoded().utf8), exitCode: result.denied ? 3 : exitCode(result.outcome))
     }
 

@@ -69,16 +69,18 @@ extension GitHubEmulator {
             guard valid.contains(content) else {
                 return .json(422, ["message": "Validation Failed", "errors": [["resource": "Reaction", "code": "invalid", "field": "content"]]])
             }
-            return lock.withLock {
-                guard comments.contains(where: { $0.id == id }) else { return notFound() }
+            let outcome: (created: Bool, reaction: Reaction)? = lock.withLock {
+                guard comments.contains(where: { $0.id == id }) else { return nil }
                 let user = identity ?? "ghost"
                 if let existing = reactions.first(where: { $0.commentID == id && $0.user == user && $0.content == content }) {
-                    return .json(200, reactionJSON(existing))
+                    return (false, existing)
                 }
                 let reaction = Reaction(id: nextID(), commentID: id, user: user, content: content)
                 reactions.append(reaction)
-                return .json(201, reactionJSON(reaction))
+                return (true, reaction)
             }
+            guard let outcome else { return notFound() }
+            return .json(outcome.created ? 201 : 200, reactionJSON(outcome.reaction))
         case ("GET", 4) where rest[0] == "issues" && rest[1] == "comments" && rest[3] == "reactions":
             guard let id = Int(rest[2]) else { return notFound() }
             return paginate(reactions(commentID: id).map(reactionJSON), request: r)

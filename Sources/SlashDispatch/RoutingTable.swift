@@ -1,0 +1,102 @@
+import SwitchyardCore
+import SwitchyardGitHub
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Every function's manifest, read at start-up from `SWITCHYARD_FUNCTIONS_DIR` (a folder of
+/// `<name>/function.yaml`), or from `functions/` beside the binary or the source tree it was built from.
+public struct RoutingTable: Sendable {
+    public var manifests: [FunctionManifest]
+
+    public init(manifests: [FunctionManifest]) { self.manifests = manifests.sorted { $0.name < $1.name } }
+
+    /// Loads the manifests. Throws `misconfigured` when none are found or one is invalid.
+    public static func load(directory: String?, binaryDirectory: String, excluding own: String) throws(SwitchyardError) -> RoutingTable {
+        let candidates = directory.map { [$0] } ?? [
+            binaryDirectory + "/functions", binaryDirectory + "/../functions",
+            binaryDirectory + "/../../functions", binaryDirectory + "/../../../functions",
+        ]
+        for dir in candidates {
+            guard let names = list(dir), !names.isEmpty else { continue }
+            var manifests: [FunctionManifest] = []
+            for name in names where name != own {
+                guard let bytes = Files.read("\(dir)/\(name)/function.yaml", limit: 1 << 20) else { continue }
+                do { manifests.append(try FunctionManifest(yaml: String(decoding: bytes, as: UTF8.self))) }
+                catch { throw SwitchyardError(.misconfigured, "\(dir)/\(name)/function.yaml: \(error.message)") }
+            }
+            if !manifests.isEmpty { return RoutingTable(manifests: manifests) }
+        }
+        throw .misconfigured("no function manifests found; set SWITCHYARD_FUNCTIONS_DIR to the folder holding <name>/function.yaml")
+    }
+
+    static func list(_ dir: String) -> [String]? {
+        guard let d = opendir(dir) else { return nil }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if !name.hasPrefix(".") { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// A GitHub event's routes: functions it triggers, with the commands that matched (empty for plain events).
+    public func routes(event: String, action: String?, commands: [Command]) -> [(function: String, commands: [String])] {
+        var out: [(String, [String])] = []
+        for m in manifests {
+            var matched: [String] = []
+            var plain = false
+            for t in m.github where t.event == event && (t.actions.isEmpty || action.map(t.actions.contains) == true) {
+                if t.commands.isEmpty { plain = true; continue }
+                for c in commands where (t.commands.contains(c.name) || m.command(c.name).map { t.commands.contains($0.name) } == true)
+                    && !matched.contains(c.name) {
+                    matched.append(c.name)
+                }
+            }
+            if plain || !matched.isEmpty { out.append((m.name, matched)) }
+        }
+        return out
+    }
+
+    /// The function answering a chat command, and the command's documentation.
+    public func chatRoute(_ name: String) -> (function: String, doc: FunctionManifest.CommandDoc?)? {
+        let n = CommandGrammar.normalize(name)
+        for m in manifests where m.chatCommands.contains(n) || m.command(n).map({ m.chatCommands.contains($0.name) }) == true {
+            return (m.name, m.command(n))
+        }
+        return nil
+    }
+
+    public var chatCommandNames: [String] { manifests.flatMap(\.chatCommands).sorted() }
+
+    /// The documented command, across all functions.
+    public func doc(_ name: String) -> FunctionManifest.CommandDoc? {
+        for m in manifests { if let d = m.command(name) { return d } }
+        return nil
+    }
+
+    /// The known name closest to `name` (edit distance), for "did you mean".
+    public func closest(_ name: String) -> String? {
+        let candidates = chatCommandNames + ["help"]
+        return candidates.min { distance($0, name) < distance($1, name) }.flatMap { distance($0, name) <= max(3, name.count / 2) ? $0 : nil }
+    }
+
+    func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(1, a.count) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(1, b.count) where !b.isEmpty {
+                let old = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = old
+            }
+        }
+        return a.isEmpty ? b.count : b.isEmpty ? a.count : row[b.count]
+    }
+}

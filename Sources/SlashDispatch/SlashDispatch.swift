@@ -1,0 +1,165 @@
+import SwitchyardCore
+import SwitchyardGitHub
+import SwitchyardRuntime
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The single front door: one webhook URL and one slash command, fanned out to the functions their
+/// manifests declare, with one permission model, help, acknowledgement and replay safety.
+public struct SlashDispatch: Capability {
+    public static let name = "slash-dispatch"
+    public var name: String { Self.name }
+    let environment: [String: String]
+
+    public init(environment: [String: String]) { self.environment = environment }
+
+    var binaryDirectory: String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return "." }
+        let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+    }
+
+    func table() throws -> RoutingTable {
+        try RoutingTable.load(directory: environment["SWITCHYARD_FUNCTIONS_DIR"], binaryDirectory: binaryDirectory, excluding: Self.name)
+    }
+
+    // MARK: GitHub events
+
+    public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {
+        let table = try table()
+        let comment = CommentTrigger(event)
+        var commands = comment.map { CommandGrammar.commands(inComment: $0.body) } ?? []
+        var notes: [String] = []
+        if let c = comment, !commands.isEmpty {
+            if c.author.isBot || c.sender.isBot { commands = []; notes.append("comments by bots never trigger commands") }
+            else if c.body.contains(Marker.prefix) { commands = []; notes.append("Switchyard's own comments never trigger commands") }
+            else if context.config.blockedUsers(in: c.repository).map({ $0.lowercased() }).contains(c.author.login.lowercased()) {
+                commands = []; notes.append("\(c.author.login) is on the block list")
+            } else if !c.isNew {
+                let allowedEdits = commands.filter { context.config.value(["commands", $0.name, "edited"], for: c.repository)?.bool == true }
+                if allowedEdits.count < commands.count { notes.append("\(c.action) comments run only commands that opt in with `edited: true`") }
+                commands = allowedEdits
+            }
+        }
+        var routes = table.routes(event: event.name, action: event.action, commands: commands)
+        // Plain-event routes for a comment event only make sense for functions that want the event itself.
+        let commandRoutes = routes.filter { !$0.commands.isEmpty }
+        var replies: [Action] = []
+        if let c = comment, !commandRoutes.isEmpty {
+            let github = try context.github()
+            let repo = c.repository
+            let issue = IssueRef(repo: repo, number: c.number)
+            let bot = environment["SWITCHYARD_BOT_LOGIN"] ?? "switchyard[bot]"
+            // The app's 👀 on the comment marks it handled: a redelivery finds it and stops.
+            if c.kind == .issueComment, let id = c.commentID,
+               try github.reactions(in: repo, commentID: id).contains(where: { $0.login.lowercased() == bot.lowercased() && $0.content == "eyes" }) {
+                return .ignore("comment \(id) was already handled (redelivered)")
+            }
+            let checker = PermissionChecker(reader: github)
+            var accepted = Set<String>()
+            for route in commandRoutes {
+                for name in route.commands {
+                    let policy = context.config.allowed(name, in: repo, default: table.doc(name)?.allow ?? [.member])
+                    if try checker.allows(policy, login: c.author.login, author: c.issueAuthor, repo: repo, association: c.authorAssociation) {
+                        accepted.insert(name)
+                    } else {
+                        let text = "@\(c.author.login) only \(describePolicy(policy)) can run `/\(name)` here."
+                        replies.append(.comment(issue: issue, body: text, marker: Marker(function: Self.name, "denied", "\(c.commentID ?? 0)", name)))
+                        notes.append("\(c.author.login) may not run /\(name)")
+                    }
+                }
+            }
+            routes = routes.filter { $0.commands.isEmpty || $0.commands.contains(where: accepted.contains) }
+            if !accepted.isEmpty, c.kind == .issueComment, let id = c.commentID, !context.dryRun {
+                try context.performNow([.addReaction(repo: repo, commentID: id, content: "eyes")])
+            }
+        }
+        guard !routes.isEmpty else {
+            var plan = Plan(outcome: replies.isEmpty ? .ignored : .rejected, actions: replies,
+                            message: notes.isEmpty ? "no function handles \(event.name)\(event.action.map { "." + $0 } ?? "")" : notes.joined(separator: "; "))
+            plan.denied = !replies.isEmpty
+            return plan
+        }
+        if context.dryRun {
+            return Plan(outcome: .planned, actions: replies, message: "would route to " + routes.map(\.function).joined(separator: ", "))
+        }
+        let results = forwardAll(routes.map(\.function), context: context)
+        return combine(results, replies: replies, notes: notes)
+    }
+
+    func forwardAll(_ functions: [String], context: CapabilityContext) -> [RoutedResult] {
+        Forwarder(environment: environment).forwardAll(context.request, to: functions.map {
+            ($0, Transport.forFunction($0, config: context.config, binaryDirectory: binaryDirectory))
+        }, deadline: context.deadline)
+    }
+
+    func combine(_ results: [RoutedResult], replies: [Action], notes: [String]) -> Plan {
+        var results_: [String: JSON] = [:]
+        for r in results { results_[r.function] = r.json }
+        let failed = results.filter { $0.error != nil || $0.status >= 500 }
+        let summary = results.map { r in "\(r.function): \(r.body?["outcome"]?.string ?? (r.timedOut ? "timed out" : "failed"))" }
+        var plan = Plan(outcome: failed.count == results.count ? .failed : .done, actions: replies,
+                        message: (summary + notes).joined(separator: "; "))
+        plan.response = ["results": .object(results_), "routed": .array(results.map { .string($0.function) })]
+        return plan
+    }
+
+    // MARK: Chat
+
+    public func plan(chat: ChatCommand, command: Command, context: CapabilityContext) throws -> Plan {
+        let table = try table()
+        let chatConfig = context.config.global(["chat"])
+        for (key, value) in [("allowed-teams", chat.teamDomain ?? chat.teamID), ("allowed-channels", chat.channelName ?? chat.channelID),
+                             ("allowed-users", chat.userName)] {
+            if let allowed = chatConfig?[key]?.strings, !allowed.isEmpty, !allowed.contains(value ?? "") {
+                return .deny("Switchyard is not enabled for you here (\(key.replacing("allowed-", with: "")) not on the list).")
+            }
+        }
+        if command.name == "help" {
+            if let topic = command.arguments.first {
+                guard let doc = table.doc(topic) else { return .reject(unknown(topic, table: table, slash: chat.command)) }
+                return Plan(outcome: .done, message: Help.command(doc, slash: chat.command))
+            }
+            return Plan(outcome: .done, message: Help.overview(table, slash: chat.command))
+        }
+        guard let route = table.chatRoute(command.name) else {
+            return .reject(unknown(command.name, table: table, slash: chat.command))
+        }
+        let forwarder = Forwarder(environment: environment)
+        let transport = Transport.forFunction(route.function, config: context.config, binaryDirectory: binaryDirectory)
+        // Slack gives 3 s; Mattermost waits longer (configurable). Past the budget, answer "working on it"
+        // now and deliver the result to response_url.
+        let budget = chat.platform == .slack ? 2_500 : (chatConfig?["mattermost-ack-ms"]?.int ?? 25_000)
+        final class Acked: @unchecked Sendable { var value = false }
+        let acked = Acked()
+        let slow = context.respondEarly.map { respond in
+            { () -> Void in
+                respond(Rendering.chat("Working on `\(command.name)`… the result will follow here.", outcome: .planned))
+                acked.value = true
+            }
+        }
+        let result = forwarder.forwardAll(context.request, to: [(route.function, transport)], deadline: context.deadline,
+                                          slowAfter: Deadline(millisecondsFromNow: budget), onSlow: slow)[0]
+        let text = result.body?["text"]?.string ?? result.error ?? "\(route.function) did not answer."
+        if acked.value, let url = chat.responseURL {
+            let reply: JSON = ["response_type": .string(result.body?["response_type"]?.string ?? "ephemeral"), "text": .string(text)]
+            _ = try? CurlTransport().send(HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
+                                                      body: Array(reply.encoded().utf8)), timeoutMilliseconds: 5_000)
+        }
+        var plan = Plan(outcome: Outcome(rawValue: result.body?["outcome"]?.string ?? "") ?? (result.error == nil ? .done : .failed), message: text)
+        plan.denied = result.status == 401 || result.body?["outcome"]?.string == "rejected" && text.contains("only ")
+        if let type = result.body?["response_type"]?.string { plan.response["response_type"] = .string(type) }
+        return plan
+    }
+
+    func unknown(_ name: String, table: RoutingTable, slash: String) -> String {
+        let hint = table.closest(name).map { " Did you mean `\($0)`?" } ?? ""
+        return "Unknown command `\(name)`.\(hint) Try `\(slash) help`."
+    }
+}

@@ -1,0 +1,63 @@
+/// A function's `function.yaml`: what it handles and the help for its commands.
+/// slash-dispatch builds its routing table from these, so a new function needs no dispatcher code.
+public struct FunctionManifest: Sendable, Equatable {
+    public struct GitHubTrigger: Sendable, Equatable {
+        public var event: String
+        /// Empty: every action.
+        public var actions: [String]
+        /// Empty: the event itself triggers; otherwise only comments carrying one of these commands.
+        public var commands: [String]
+    }
+
+    public struct CommandDoc: Sendable, Equatable {
+        public var name: String
+        public var usage: String
+        public var aliases: [String]
+        public var allow: [PermissionLevel]
+        public var summary: String
+        public var examples: [String]
+        public var chatExamples: [String]
+    }
+
+    public var name: String
+    public var description: String
+    public var github: [GitHubTrigger]
+    public var chatCommands: [String]
+    public var commands: [CommandDoc]
+
+    /// Parses a manifest. Throws `misconfigured` naming the file's problem and line.
+    public init(yaml text: String) throws(SwitchyardError) {
+        let y = try YAML.parse(text)
+        guard let name = y["name"]?.string, !name.isEmpty else { throw .misconfigured("function.yaml line \(y.line): `name` is required") }
+        self.name = name
+        description = y["description"]?.string ?? ""
+        github = (y["triggers"]?["github"]?.items ?? []).compactMap { t in
+            guard let event = t["event"]?.string else { return nil }
+            return GitHubTrigger(event: event, actions: t["actions"]?.strings ?? [],
+                                 commands: (t["commands"]?.strings ?? []).map(CommandGrammar.normalize))
+        }
+        chatCommands = (y["triggers"]?["chat"]?["commands"]?.strings ?? []).map(CommandGrammar.normalize)
+        var docs: [CommandDoc] = []
+        for (key, c) in y["commands"]?.entries ?? [] {
+            var levels: [PermissionLevel] = []
+            for l in c["allow"]?.strings ?? ["anyone"] {
+                guard let level = PermissionLevel(l) else { throw .misconfigured("function.yaml line \(c.line): unknown permission `\(l)` for \(key)") }
+                levels.append(level)
+            }
+            docs.append(CommandDoc(name: CommandGrammar.normalize(key), usage: c["usage"]?.string ?? "/\(key)",
+                                   aliases: (c["aliases"]?.strings ?? []).map(CommandGrammar.normalize), allow: levels,
+                                   summary: c["summary"]?.string ?? "", examples: c["examples"]?.strings ?? [],
+                                   chatExamples: c["chat-examples"]?.strings ?? []))
+        }
+        commands = docs
+    }
+
+    /// The command documented under `name` or one of its aliases.
+    public func command(_ name: String) -> CommandDoc? {
+        let n = CommandGrammar.normalize(name)
+        return commands.first { $0.name == n || $0.aliases.contains(n) }
+    }
+
+    /// Every name (and alias) this function answers to.
+    public var commandNames: Set<String> { Set(commands.flatMap { [$0.name] + $0.aliases }) }
+}

@@ -92,6 +92,9 @@ public enum FunctionMain {
             return .failure(.badRequest("CONTENT_LENGTH \(lengthText.prefix(20)) is not a length"))
         }
         guard length <= settings.maxBodyBytes else {
+            // The server is still writing the body: read and drop it (bounded), or it sees a broken pipe
+            // and answers 502 instead of our 413.
+            StandardInput.discard(upTo: min(length, 64 << 20), deadline: Deadline(millisecondsFromNow: 2_000))
             return .failure(SwitchyardError(.payloadTooLarge, "the body is \(length) bytes; the limit is \(settings.maxBodyBytes) (SWITCHYARD_MAX_BODY_BYTES)"))
         }
         var body: [UInt8] = []

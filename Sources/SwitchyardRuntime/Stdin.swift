@@ -21,6 +21,21 @@ enum StandardInput {
         readLoop(max: limit + 1, deadline: deadline, exact: false)
     }
 
+    /// Reads and drops up to `count` bytes, until end of input or the deadline.
+    static func discard(upTo count: Int, deadline: Deadline) {
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        var left = count
+        while left > 0 {
+            var pfd = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            let wait = deadline.remainingMilliseconds
+            guard wait > 0, poll(&pfd, 1, Int32(wait)) > 0 else { return }
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress!, min($0.count, left)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            left -= n
+        }
+    }
+
     private static func readLoop(max: Int, deadline: Deadline, exact: Bool) -> Result {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)

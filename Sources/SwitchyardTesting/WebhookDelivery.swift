@@ -47,7 +47,7 @@ public struct WebhookDelivery: Sendable {
         request.httpMethod = "POST"
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
         request.httpBody = Data(payload)
-        return try HTTPClientForTests.send(request)
+        return try LoopbackHTTP.send(request)
     }
 
     /// Pipes the delivery into a function binary (pipe mode) and returns its exit status and output.
@@ -69,8 +69,17 @@ public struct WebhookDelivery: Sendable {
 }
 
 /// A blocking HTTP call for test code (the functions themselves never use URLSession).
-enum HTTPClientForTests {
-    static func send(_ request: URLRequest) throws -> (status: Int, body: [UInt8]) {
+public enum LoopbackHTTP {
+    public static func send(method: String = "POST", _ url: String, headers: [(String, String)] = [], body: [UInt8]?,
+                            timeout: TimeInterval = 20) throws -> (status: Int, body: [UInt8]) {
+        var request = URLRequest(url: URL(string: url)!, timeoutInterval: timeout)
+        request.httpMethod = method
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        request.httpBody = body.map { Data($0) }
+        return try send(request)
+    }
+
+    public static func send(_ request: URLRequest) throws -> (status: Int, body: [UInt8]) {
         final class Box: @unchecked Sendable { var result: Result<(Int, [UInt8]), Error>? }
         let box = Box()
         let done = DispatchSemaphore(value: 0)

@@ -82,7 +82,9 @@ public struct SlashDispatch: Capability {
         }
         guard !routes.isEmpty else {
             var plan = Plan(outcome: replies.isEmpty ? .ignored : .rejected, actions: replies,
-                            message: notes.isEmpty ? "no function handles \(event.name)\(event.action.map { "." + $0 } ?? "")" : notes.joined(separator: "; "))
+                            message: !notes.isEmpty ? notes.joined(separator: "; ")
+                                : comment != nil ? "no Switchyard command in the comment"
+                                : "no function handles \(event.name)\(event.action.map { "." + $0 } ?? "")")
             plan.denied = !replies.isEmpty
             return plan
         }

@@ -40,7 +40,18 @@ func writeConfig(signers: [String]) throws {
 try writeConfig(signers: ["maint-mona"])
 let userConfig = ProcessInfo.processInfo.environment["SWITCHYARD_CONFIG"]
 
+// Host the functions the way production does when a web server is installed: nginx + fcgiwrap
+// running them as CGI behind slash-dispatch, from deploy/cgi/nginx.conf. Otherwise pipe to each one.
+let sourceRoot = URL(fileURLWithPath: binDir).appendingPathComponent("../../..").standardized.path
+let host: CGIHost? = CGIHost.available(.nginx) && FileManager.default.fileExists(atPath: sourceRoot + "/deploy/cgi/nginx.conf")
+    ? try? CGIHost(.nginx, deployDirectory: sourceRoot + "/deploy/cgi", binDirectory: binDir, functionsDirectory: sourceRoot + "/functions",
+                   githubAPI: api, secrets: ["github-webhook-secret": secret, "github-token": "demo-token",
+                                             "mattermost-token": "demo-mattermost", "slack-signing-secret": "demo-slack"],
+                   config: configPath)
+    : nil
 say(paint("Switchyard playground", "1") + "  GitHub emulator at \(api): org acme, repo acme/widgets, PR #1 by octo-contributor (behind main)")
+say(host.map { "Functions: CGI under nginx + fcgiwrap at \($0.url("slash-dispatch")), signed webhooks over HTTP" }
+    ?? "Functions: piped one event at a time (install nginx and fcgiwrap to host them over CGI)")
 
 struct Step {
     var title: String
@@ -87,16 +98,27 @@ var failures = 0
 for (i, step) in steps.enumerated() {
     try step.before()
     let delivery = WebhookDelivery(event: step.event, payload: step.payload(), id: "playground-\(i)", secret: secret)
-    let run = try delivery.pipe(to: binary(step.function), environment: [
-        "GITHUB_API_URL": api, "GITHUB_TOKEN": "demo-token", "GITHUB_WEBHOOK_SECRET": secret,
-        "SWITCHYARD_CONFIG": userConfig ?? configPath, "PATH": "/usr/bin:/bin", "SWITCHYARD_LOG_LEVEL": "warning",
-    ], arguments: step.dryRun ? ["--dry-run"] : [])
-    let response = try? JSON.parse(run.stdout)
+    var response: JSON?
+    var raw: [UInt8] = []
+    if let host, !step.dryRun {
+        // Over HTTP to slash-dispatch, which routes to the function by its manifest.
+        let r = try delivery.post(to: host.url("slash-dispatch"))
+        raw = r.body
+        let whole = try? JSON.parse(r.body)
+        response = whole?["results"]?[step.function] ?? whole
+    } else {
+        let run = try delivery.pipe(to: binary(step.function), environment: [
+            "GITHUB_API_URL": api, "GITHUB_TOKEN": "demo-token", "GITHUB_WEBHOOK_SECRET": secret,
+            "SWITCHYARD_CONFIG": userConfig ?? configPath, "PATH": "/usr/bin:/bin", "SWITCHYARD_LOG_LEVEL": "warning",
+        ], arguments: step.dryRun ? ["--dry-run"] : [])
+        raw = run.stdout
+        response = try? JSON.parse(run.stdout)
+    }
     let outcome = response?["outcome"]?.string ?? "no answer"
     let ok = outcome == step.expect || userConfig != nil
     if !ok { failures += 1 }
     say("\n\(paint("▶ \(i + 1). \(step.title)", "1;36"))")
-    say("  \(step.function) → \(paint(outcome, ok ? "32" : "31"))\(ok ? "" : " (expected \(step.expect))"): \(response?["message"]?.string ?? String(decoding: run.stdout, as: UTF8.self))")
+    say("  \(step.function) → \(paint(outcome, ok ? "32" : "31"))\(ok ? "" : " (expected \(step.expect))"): \(response?["message"]?.string ?? String(decoding: raw, as: UTF8.self))")
     for a in response?["actions"]?.array ?? [] {
         let what = [a["type"]?.string, a["state"]?.string, a["context"]?.string].compactMap { $0 }.joined(separator: " ")
         say("    \(step.dryRun ? "would" : "did"): \(what) \(a["issue"]?.string ?? a["pull"]?.string ?? "")")
@@ -121,8 +143,10 @@ say("\n\(paint("Summary", "1")): \(steps.count) events, \(gh.requests.count) Git
     "\(gh.contractViolations.count) calls GitHub does not have, \(failures) unexpected outcomes.")
 if !gh.contractViolations.isEmpty { say(gh.contractViolations.joined(separator: "\n")) }
 if interactive {
-    say("\nThe emulator keeps running at \(api) (token: demo-token, webhook secret: \(secret)). Press Ctrl-C to stop.")
+    say("\nThe emulator keeps running at \(api) (token: demo-token, webhook secret: \(secret))"
+        + (host.map { "; the functions at \($0.baseURL)/hooks/<name>" } ?? "") + ". Press Ctrl-C to stop.")
     while true { sleep(3600) }
 }
+host?.stop()
 try? FileManager.default.removeItem(atPath: configPath)
 exit(failures == 0 && gh.contractViolations.isEmpty ? 0 : 1)

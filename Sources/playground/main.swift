@@ -144,8 +144,51 @@ say("\n\(paint("Summary", "1")): \(steps.count) events, \(gh.requests.count) Git
 if !gh.contractViolations.isEmpty { say(gh.contractViolations.joined(separator: "\n")) }
 if interactive {
     say("\nThe emulator keeps running at \(api) (token: demo-token, webhook secret: \(secret))"
-        + (host.map { "; the functions at \($0.baseURL)/hooks/<name>" } ?? "") + ". Press Ctrl-C to stop.")
-    while true { sleep(3600) }
+        + (host.map { "; the functions at \($0.baseURL)/hooks/<name>" } ?? "") + ".")
+    say("""
+        Type a command (Ctrl-D to quit):
+          comment <user> <pr> <text…>     post a PR comment as <user> and deliver it, e.g. comment maint-mona 1 /update-branch
+          chat <user> <text…>             a Mattermost /switchyard command, e.g. chat alan help
+          timeline <pr>                   the PR's comments, labels and statuses
+        """)
+    try writeConfig(signers: ["maint-mona", "octo-contributor"])
+    while let line = readLine() {
+        let words = line.split(separator: " ", maxSplits: 3).map(String.init)
+        switch words.first {
+        case "comment" where words.count == 4 && Int(words[2]) != nil:
+            let payload = comment(words[3].replacingOccurrences(of: "\\n", with: "\n"), by: words[1], on: Int(words[2])!)()
+            let d = WebhookDelivery(event: "issue_comment", payload: payload, secret: secret)
+            let out = try host.map { try d.post(to: $0.url("slash-dispatch")).body }
+                ?? d.pipe(to: binary("slash-dispatch"), environment: [
+                    "GITHUB_API_URL": api, "GITHUB_TOKEN": "demo-token", "GITHUB_WEBHOOK_SECRET": secret,
+                    "SWITCHYARD_CONFIG": userConfig ?? configPath, "SWITCHYARD_FUNCTIONS_DIR": sourceRoot + "/functions"]).stdout
+            say(String(decoding: out, as: UTF8.self))
+        case "chat" where words.count >= 3:
+            let text = words.dropFirst(2).joined(separator: " ")
+            let form = "channel_id=c&channel_name=town-square&command=%2Fswitchyard&team_domain=acme&team_id=t&token=demo-mattermost&user_id=\(words[1])&user_name=\(words[1])&text="
+                + (text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            let env: JSON = ["headers": ["content-type": "application/x-www-form-urlencoded"], "body": .string(form)]
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary("slash-dispatch"))
+            p.environment = ["GITHUB_API_URL": api, "GITHUB_TOKEN": "demo-token", "MATTERMOST_TOKEN": "demo-mattermost",
+                             "SWITCHYARD_CONFIG": userConfig ?? configPath, "SWITCHYARD_FUNCTIONS_DIR": sourceRoot + "/functions",
+                             "SWITCHYARD_LOG_LEVEL": "warning"]
+            let i = Pipe(), o = Pipe()
+            p.standardInput = i; p.standardOutput = o
+            try p.run()
+            i.fileHandleForWriting.write(Data(env.encoded().utf8)); try i.fileHandleForWriting.close()
+            let reply = try? JSON.parse(Array(o.fileHandleForReading.readDataToEndOfFile()))
+            p.waitUntilExit()
+            say(reply?["text"]?.string ?? "no reply")
+        case "timeline" where words.count == 2 && Int(words[1]) != nil:
+            let n = Int(words[1])!
+            for c in gh.comments("acme/widgets", issue: n) { say("  💬 \(c.user): \(c.body.prefix(140))") }
+            say("  🏷  " + gh.labels("acme/widgets", issue: n).joined(separator: ", "))
+            if let head = gh.headSHA("acme/widgets", n) { for s in gh.statuses("acme/widgets", sha: head) { say("  🚦 \(s.context) \(s.state)") } }
+        default:
+            say("?  comment <user> <pr> <text> | chat <user> <text> | timeline <pr>")
+        }
+    }
 }
 host?.stop()
 try? FileManager.default.removeItem(atPath: configPath)

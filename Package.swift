@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "sla-check", targets: ["sla-check"]),
         .executable(name: "cherry-pick", targets: ["cherry-pick"]),
         .executable(name: "slash-dispatch", targets: ["slash-dispatch"]),
+        .executable(name: "housekeeping", targets: ["housekeeping"]),
         .executable(name: "github-emulator", targets: ["github-emulator"]),
         .executable(name: "playground", targets: ["playground"]),
         .library(name: "SwitchyardCore", targets: ["SwitchyardCore"]),
@@ -46,6 +47,7 @@ let package = Package(
         .target(name: "SlaCheck", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
         .target(name: "CherryPick", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
         .target(name: "SlashDispatch", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
+        .target(name: "Housekeeping", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
         // Emulators and helpers for tests and the playground.
         .target(
             name: "SwitchyardTesting",
@@ -82,10 +84,16 @@ let package = Package(
             path: "functions/slash-dispatch",
             exclude: ["function.yaml", "README.md"],
             swiftSettings: strict),
+        .executableTarget(
+            name: "housekeeping",
+            dependencies: ["SwitchyardRuntime", "Housekeeping"],
+            path: "functions/housekeeping",
+            exclude: ["function.yaml", "README.md"],
+            swiftSettings: strict),
         .testTarget(
             name: "SwitchyardTests",
             dependencies: [
-                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting", "UpdateBranch", "SlaCheck", "CherryPick", "SlashDispatch",
+                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting", "UpdateBranch", "SlaCheck", "CherryPick", "SlashDispatch", "Housekeeping",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

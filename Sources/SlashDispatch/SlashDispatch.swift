@@ -106,8 +106,10 @@ public struct SlashDispatch: Capability {
         for r in results { results_[r.function] = r.json }
         let failed = results.filter { $0.error != nil || $0.status >= 500 }
         let summary = results.map { r in "\(r.function): \(r.body?["outcome"]?.string ?? (r.timedOut ? "timed out" : "failed"))" }
-        var plan = Plan(outcome: failed.count == results.count ? .failed : .done, actions: replies,
-                        message: (summary + notes).joined(separator: "; "))
+        let ignored = results.allSatisfy { $0.body?["outcome"]?.string == "ignored" }
+        var plan = Plan(outcome: failed.count == results.count ? .failed : ignored ? (replies.isEmpty ? .ignored : .rejected) : .done,
+                        actions: replies, message: (summary + notes).joined(separator: "; "))
+        plan.denied = !replies.isEmpty
         plan.response = ["results": .object(results_), "routed": .array(results.map { .string($0.function) })]
         return plan
     }

@@ -15,6 +15,10 @@ public enum Action: Sendable, Equatable {
     case setStatus(repo: RepoRef, sha: String, state: String, context: String, description: String, targetURL: String?)
     /// `PUT /repos/{o}/{r}/pulls/{n}/update-branch` pinned to the head we saw.
     case updateBranch(pull: IssueRef, expectedHeadSHA: String)
+    /// `PUT /repos/{o}/{r}/pulls/{n}/merge` pinned to the head we saw.
+    case merge(pull: IssueRef, sha: String, method: String)
+    /// Requests a review from a team.
+    case requestReview(pull: IssueRef, team: String)
 
     /// A one-line record in the style of a recording fake: `acme/api#42 +label deploy`.
     public var summary: String {
@@ -27,6 +31,8 @@ public enum Action: Sendable, Equatable {
         case .removeLabel(let i, let l): "\(i) -label \(l)"
         case .setStatus(let r, let sha, let state, let ctx, _, _): "\(r)@\(sha.prefix(7)) status \(ctx)=\(state)"
         case .updateBranch(let p, let sha): "\(p) update-branch from \(sha.prefix(7))"
+        case .merge(let p, let sha, let m): "\(p) merge \(sha.prefix(7)) by \(m)"
+        case .requestReview(let p, let t): "\(p) review from \(t)"
         }
     }
 
@@ -50,6 +56,10 @@ public enum Action: Sendable, Equatable {
              "context": .string(ctx), "description": .string(desc), "target_url": url.map(JSON.string) ?? .null]
         case .updateBranch(let p, let sha):
             ["type": "update-branch", "pull": .string(p.description), "expected_head_sha": .string(sha)]
+        case .merge(let p, let sha, let m):
+            ["type": "merge", "pull": .string(p.description), "sha": .string(sha), "method": .string(m)]
+        case .requestReview(let p, let t):
+            ["type": "request-review", "pull": .string(p.description), "team": .string(t)]
         }
     }
 }

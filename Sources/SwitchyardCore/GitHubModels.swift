@@ -68,6 +68,8 @@ public enum GitHub {
         public var authorAssociation: String?
         /// How many commits the pull request has (webhook payloads and `GET /pulls/{n}`).
         public var commits: Int?
+        public var updatedAt: String?
+        public var mergeable: Bool?
         /// True when the head branch lives in another repository than the base.
         public var isFromFork: Bool {
             guard let headRepo = head.repo, let baseRepo = base.repo else { return head.repo == nil }

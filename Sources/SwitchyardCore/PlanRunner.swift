@@ -12,6 +12,8 @@ public protocol PlanPerforming: CommentReading {
     func removeLabel(_ label: String, from issue: IssueRef) throws
     func createStatus(in repo: RepoRef, sha: String, state: String, context: String, description: String, targetURL: String?) throws
     func updateBranch(_ pull: IssueRef, expectedHeadSHA: String) throws
+    func merge(_ pull: IssueRef, sha: String, method: String) throws
+    func requestTeamReview(_ pull: IssueRef, team: String) throws
 }
 
 public struct RunResult: Sendable, Equatable {
@@ -98,6 +100,10 @@ public struct PlanRunner {
                                     description: String(description.prefix(140)), targetURL: url)
         case .updateBranch(let pull, let sha):
             try github.updateBranch(pull, expectedHeadSHA: sha)
+        case .merge(let pull, let sha, let method):
+            try github.merge(pull, sha: sha, method: method)
+        case .requestReview(let pull, let team):
+            try github.requestTeamReview(pull, team: team)
         }
         return true
     }

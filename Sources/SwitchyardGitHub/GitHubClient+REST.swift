@@ -312,3 +312,27 @@ extension GitHubClient {
         return items.map { ($0.user?.login ?? "", $0.content) }
     }
 }
+
+extension GitHubClient {
+    /// Open pull requests, least recently updated first, one page.
+    public func openPullsByUpdate(_ repo: RepoRef, page: Int, perPage: Int) throws -> [GitHub.PullRequest] {
+        try get([GitHub.PullRequest].self, Self.repoPath(repo) + "/pulls",
+                query: [("state", "open"), ("sort", "updated"), ("direction", "asc"), ("per_page", "\(perPage)"), ("page", "\(page)")])
+    }
+
+    /// The combined status of a commit: `success`, `pending` or `failure`.
+    public func combinedStatus(_ repo: RepoRef, sha: String) throws -> String {
+        (try JSON.parse(try send("GET", Self.repoPath(repo) + "/commits/\(sha)/status").body))["state"]?.string ?? "pending"
+    }
+
+    /// Merges a pull request pinned to `sha`; GitHub's 405 (not mergeable) and 409 (head moved) are thrown.
+    public func merge(_ pull: IssueRef, sha: String, method: String) throws {
+        try send("PUT", Self.repoPath(pull.repo) + "/pulls/\(pull.number)/merge",
+                 json: ["sha": .string(sha), "merge_method": .string(method)])
+    }
+
+    public func requestTeamReview(_ pull: IssueRef, team: String) throws {
+        try send("POST", Self.repoPath(pull.repo) + "/pulls/\(pull.number)/requested_reviewers",
+                 json: ["team_reviewers": [.string(team)]], alreadyDone: { nil })
+    }
+}

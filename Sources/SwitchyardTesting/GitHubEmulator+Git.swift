@@ -259,6 +259,10 @@ extension GitHubEmulator {
         case ("GET", "pulls") where rest.count == 1:
             let state = r.query["state"] ?? "open"
             var list = lock.withLock { Array((pulls[full.lowercased()] ?? [:]).values) }.sorted { $0.number > $1.number }
+            if r.query["sort"] == "updated" {
+                list.sort { ($0.updatedAt, $0.number) < ($1.updatedAt, $1.number) }
+                if r.query["direction"] != "asc" { list.reverse() }
+            }
             if state != "all" { list = list.filter { $0.state == state } }
             if let head = r.query["head"] {
                 list = list.filter { "\($0.headRepo.split(separator: "/")[0]):\($0.headRef)".lowercased() == head.lowercased() }
@@ -293,6 +297,31 @@ extension GitHubEmulator {
             if let assignees = r.json?["assignees"]?.array?.compactMap(\.string) { updatePull(full, n) { $0.assignees = assignees } }
             if let state = r.json?["state"]?.string { updatePull(full, n) { $0.state = state } }
             return .json(200, pull(full, n).map { pullJSON(repo, $0) } ?? ["number": .int(n)])
+        case ("GET", "commits") where rest.count == 3 && rest[2] == "status":
+            let sha = repo.git.resolve(rest[1]) ?? rest[1]
+            let list = statuses(full, sha: sha)
+            return .json(200, ["state": .string(combinedState(repo, sha)), "sha": .string(sha), "total_count": .int(list.count),
+                               "statuses": .array(list.reversed().map(statusJSON))])
+        case ("PUT", "pulls") where rest.count == 3 && rest[2] == "merge":
+            guard let n = Int(rest[1]), let p = pull(full, n) else { return notFound() }
+            guard canWrite(repo, identity) else { return forbidden() }
+            guard p.state == "open" else { return .json(405, ["message": "Pull Request is not mergeable"]) }
+            if let sha = r.json?["sha"]?.string, sha != headSHA(repo: repo, pull: p) {
+                return .json(409, ["message": "Head branch was modified. Review and try the merge again."])
+            }
+            let state = mergeState(repo, p)
+            guard state == "clean" else { return .json(405, ["message": .string("Pull Request is not mergeable (\(state))")]) }
+            let method = MergeMethod(rawValue: r.json?["merge_method"]?.string ?? "merge") ?? .merge
+            guard let sha = try? mergePull(full, n, method: method, by: identity ?? "ghost") else {
+                return .json(405, ["message": "Pull Request is not mergeable"])
+            }
+            return .json(200, ["sha": .string(sha), "merged": true, "message": "Pull Request successfully merged"])
+        case ("POST", "pulls") where rest.count == 3 && rest[2] == "requested_reviewers":
+            guard let n = Int(rest[1]), pull(full, n) != nil else { return notFound() }
+            guard canWrite(repo, identity) else { return forbidden() }
+            let teams = r.json?["team_reviewers"]?.array?.compactMap(\.string) ?? []
+            updatePull(full, n) { p in for t in teams where !p.requestedTeams.contains(t) { p.requestedTeams.append(t) } }
+            return .json(201, pullJSON(repo, pull(full, n)!))
         case ("POST", "issues") where rest.count == 3 && rest[2] == "assignees":
             guard let n = Int(rest[1]), issueExists(full, n) else { return notFound() }
             guard canWrite(repo, identity) else { return forbidden() }

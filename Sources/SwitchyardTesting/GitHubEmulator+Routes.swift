@@ -156,7 +156,7 @@ extension GitHubEmulator {
     func mutateLabels(_ full: String, _ n: Int, _ change: (inout [String]) -> Void) -> [String] {
         lock.withLock {
             let k = full.lowercased()
-            if var p = pulls[k]?[n] { change(&p.labels); pulls[k]![n] = p; return p.labels }
+            if var p = pulls[k]?[n] { change(&p.labels); p.updatedAt = now(); pulls[k]![n] = p; return p.labels }
             if var i = issues[k]?[n] { change(&i.labels); issues[k]![n] = i; return i.labels }
             return []
         }
@@ -281,6 +281,10 @@ extension GitHubEmulator {
                      "repo": repoJSON(repo.fullName), "user": userJSON(repo.owner)],
             "updated_at": .string(p.updatedAt),
             "commits": .int(range(repo, p).map { commitRange(repo, base: $0.0, head: $0.1).count } ?? 0),
+            "mergeable": p.state != "open" ? .null : .bool(mergeState(repo, p) != "dirty"),
+            "mergeable_state": .string(p.state != "open" ? "unknown" : mergeState(repo, p)),
+            "requested_reviewers": [], "requested_teams": .array(p.requestedTeams.map { ["slug": .string($0)] }),
+            "author_association": .string(association(p.author, repo: repo.fullName) == "NONE" && p.firstTime ? "FIRST_TIME_CONTRIBUTOR" : association(p.author, repo: repo.fullName)),
         ]
     }
 
@@ -288,6 +292,23 @@ extension GitHubEmulator {
         ["id": .int(c.id), "body": .string(c.body), "user": userJSON(c.user), "created_at": .string(c.createdAt),
          "updated_at": .string(c.updatedAt), "html_url": .string("https://github.com/\(c.repo)/issues/\(c.issue)#issuecomment-\(c.id)"),
          "author_association": .string(association(c.user, repo: c.repo))]
+    }
+
+    /// `dirty` when base and head conflict, `blocked` when a status on the head is not success, else `clean`.
+    func mergeState(_ repo: Repo, _ p: Pull) -> String {
+        guard let head = headSHA(repo: repo, pull: p), let base = repo.git.resolve("refs/heads/\(p.baseRef)") else { return "unknown" }
+        if !repo.git.isAncestor(base, of: head), (try? repo.git.mergeTree(base, head).tree) == nil { return "dirty" }
+        let latest = Dictionary(grouping: statuses(repo.fullName, sha: head), by: \.context).compactMap { $0.value.last?.state }
+        if latest.contains(where: { $0 != "success" }) { return "blocked" }
+        return "clean"
+    }
+
+    /// The combined state of a commit's statuses: failure, pending, or success.
+    func combinedState(_ repo: Repo, _ sha: String) -> String {
+        let latest = Dictionary(grouping: statuses(repo.fullName, sha: sha), by: \.context).compactMap { $0.value.last?.state }
+        if latest.contains(where: { $0 == "failure" || $0 == "error" }) { return "failure" }
+        if latest.contains("pending") { return "pending" }
+        return "success"
     }
 
     /// GitHub's `author_association` of a login to a repository.

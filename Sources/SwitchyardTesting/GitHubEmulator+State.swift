@@ -35,6 +35,9 @@ extension GitHubEmulator {
         public var labels: [String] = []
         public var milestone: String? = nil
         public var assignees: [String] = []
+        public var requestedTeams: [String] = []
+        /// The author's first contribution to the repository (GitHub's FIRST_TIME_CONTRIBUTOR).
+        public var firstTime = false
         /// Base and head at merge time, so a merged PR keeps listing its own commits.
         public var mergedRange: (base: String, head: String)? = nil
         public var updatedAt: String
@@ -233,6 +236,14 @@ extension GitHubEmulator {
 
     public func comments(_ fullName: String, issue: Int) -> [Comment] {
         lock.withLock { comments.filter { $0.repo == fullName.lowercased() && $0.issue == issue } }
+    }
+
+    /// Adds a status as another integration (a CI system) would.
+    public func addStatus(_ fullName: String, sha: String, state: String, context: String, creator: String = "ci-system") {
+        lock.withLock {
+            statuses.append(Status(id: nextID(), repo: fullName.lowercased(), sha: sha, state: state, context: context,
+                                   description: nil, targetURL: nil, creator: creator, createdAt: now()))
+        }
     }
 
     public func statuses(_ fullName: String, sha: String) -> [Status] {

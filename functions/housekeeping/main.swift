@@ -1,0 +1,4 @@
+import Housekeeping
+import SwitchyardRuntime
+
+FunctionMain.run(Housekeeping())

@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "cherry-pick", targets: ["cherry-pick"]),
         .executable(name: "slash-dispatch", targets: ["slash-dispatch"]),
         .executable(name: "housekeeping", targets: ["housekeeping"]),
+        .executable(name: "e2e-trigger", targets: ["e2e-trigger"]),
         .executable(name: "github-emulator", targets: ["github-emulator"]),
         .executable(name: "playground", targets: ["playground"]),
         .library(name: "SwitchyardCore", targets: ["SwitchyardCore"]),
@@ -48,6 +49,7 @@ let package = Package(
         .target(name: "CherryPick", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
         .target(name: "SlashDispatch", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
         .target(name: "Housekeeping", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
+        .target(name: "E2ETrigger", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
         // Emulators and helpers for tests and the playground.
         .target(
             name: "SwitchyardTesting",
@@ -90,10 +92,16 @@ let package = Package(
             path: "functions/housekeeping",
             exclude: ["function.yaml", "README.md"],
             swiftSettings: strict),
+        .executableTarget(
+            name: "e2e-trigger",
+            dependencies: ["SwitchyardRuntime", "E2ETrigger"],
+            path: "functions/e2e-trigger",
+            exclude: ["function.yaml", "README.md"],
+            swiftSettings: strict),
         .testTarget(
             name: "SwitchyardTests",
             dependencies: [
-                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting", "UpdateBranch", "SlaCheck", "CherryPick", "SlashDispatch", "Housekeeping",
+                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting", "UpdateBranch", "SlaCheck", "CherryPick", "SlashDispatch", "Housekeeping", "E2ETrigger",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

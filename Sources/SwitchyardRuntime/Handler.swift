@@ -38,6 +38,13 @@ public struct Handler: Sendable {
             case .github:
                 response = try handleGitHub(request, delivery: delivery, deadline: deadline, eventName: eventName,
                                             dryRun: dryRun || settings.dryRun)
+            case .gitlab:
+                // "Pipeline Hook" → gitlab_pipeline: handled like any webhook the models do not cover.
+                let kind = (request.header("x-gitlab-event") ?? "").lowercased().replacing(" hook", with: "").replacing(" ", with: "_")
+                var r = request
+                r.setHeader("x-github-event", "gitlab_" + kind)
+                response = try handleGitHub(r, delivery: request.header("x-gitlab-event-uuid") ?? delivery, deadline: deadline,
+                                            eventName: nil, dryRun: dryRun || settings.dryRun)
             case .slack, .mattermost:
                 response = try handleChat(request, source: source, delivery: delivery, deadline: deadline,
                                           dryRun: dryRun || settings.dryRun)
@@ -51,7 +58,7 @@ public struct Handler: Sendable {
             } else {
                 logger.warning(e.message, ["kind": .string(e.kind.rawValue), "status": .int(e.httpStatus)])
             }
-            return Rendering.error(e, function: capability.name, delivery: delivery, chat: source != .github)
+            return Rendering.error(e, function: capability.name, delivery: delivery, chat: source == .slack || source == .mattermost)
         }
     }
 
@@ -90,6 +97,15 @@ public struct Handler: Sendable {
                 throw .unauthenticated("GITHUB_WEBHOOK_SECRET is set, so piped input must be an HTTP envelope with X-Hub-Signature-256")
             }
             try Verification.verifyGitHub(signature: r.header("x-hub-signature-256"), body: r.body, secrets: settings.webhookSecrets)
+        case .gitlab:
+            guard r.mediaType == "application/json" else {
+                throw SwitchyardError(.unsupportedMediaType, "GitLab webhooks must be application/json")
+            }
+            guard !settings.gitlabWebhookTokens.isEmpty else {
+                if mode.isHTTP { throw .misconfigured("GITLAB_WEBHOOK_TOKEN (or GITLAB_WEBHOOK_TOKEN_FILE) is not set; refusing unverified GitLab webhooks") }
+                return
+            }
+            try Verification.verifyGitLab(token: r.header("x-gitlab-token"), tokens: settings.gitlabWebhookTokens)
         case .slack:
             try requireForm(r)
             guard !settings.slackSecrets.isEmpty else {

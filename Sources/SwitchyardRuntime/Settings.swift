@@ -8,6 +8,9 @@ public struct Settings: Sendable {
     public var webhookSecrets: [String]
     public var slackSecrets: [String]
     public var mattermostTokens: [String]
+    public var gitlabWebhookTokens: [String]
+    public var gitlabURL: String
+    public var gitlabToken: String?
     public var maxBodyBytes: Int
     public var dryRun: Bool
     public var deadlineMilliseconds: Int
@@ -33,6 +36,8 @@ public struct Settings: Sendable {
             webhookSecrets = try env.secrets("GITHUB_WEBHOOK_SECRET")
             slackSecrets = try env.secrets("SLACK_SIGNING_SECRET")
             mattermostTokens = try env.secrets("MATTERMOST_TOKEN")
+            gitlabWebhookTokens = try env.secrets("GITLAB_WEBHOOK_TOKEN")
+            gitlabToken = try env.secret("GITLAB_TOKEN")
             token = try env.secret("GITHUB_TOKEN")
             appKey = try env.secret("GITHUB_APP_PRIVATE_KEY")
         } catch {
@@ -43,6 +48,7 @@ public struct Settings: Sendable {
         deadlineMilliseconds = env.int("SWITCHYARD_DEADLINE_MS").map { max(100, $0) } ?? Self.defaultDeadline
         configPath = env["SWITCHYARD_CONFIG"]
         apiURL = env["GITHUB_API_URL"] ?? "https://api.github.com"
+        gitlabURL = env["GITLAB_URL"] ?? "https://gitlab.com"
         appID = env["GITHUB_APP_ID"]
         appInstallationID = env.int("GITHUB_APP_INSTALLATION_ID")
         cacheDirectory = env["SWITCHYARD_CACHE_DIR"] ?? (Files.temporaryDirectory(environment: env.values) + "/switchyard-cache")
@@ -52,7 +58,7 @@ public struct Settings: Sendable {
 
     /// Every secret value, for log redaction and leak tests.
     public var secretValues: [String] {
-        webhookSecrets + slackSecrets + mattermostTokens + [token, appKey].compactMap { $0 }
+        webhookSecrets + slackSecrets + mattermostTokens + gitlabWebhookTokens + [token, appKey, gitlabToken].compactMap { $0 }
     }
 
     /// Loads the config file, if one is named. Throws `misconfigured` with the key and line.

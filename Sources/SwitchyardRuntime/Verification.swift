@@ -4,7 +4,7 @@ import SwitchyardGitHub
 
 /// Where a request came from, decided from its headers and form before anything is decoded.
 public enum RequestSource: String, Sendable {
-    case github, slack, mattermost
+    case github, slack, mattermost, gitlab
 }
 
 /// Request authentication: GitHub HMAC-SHA256, Slack v0 signatures, Mattermost tokens.
@@ -16,6 +16,7 @@ public enum Verification {
         if request.header("x-github-event") != nil || request.header("x-hub-signature-256") != nil
             || request.header("x-github-delivery") != nil { return .github }
         if request.header("x-slack-signature") != nil || request.header("x-slack-request-timestamp") != nil { return .slack }
+        if request.header("x-gitlab-event") != nil { return .gitlab }
         if request.mediaType == "application/x-www-form-urlencoded" { return .mattermost }
         return .github
     }
@@ -82,6 +83,14 @@ public enum Verification {
         var ok = false
         for t in tokens { ok = constantTimeEqual(Array(p.utf8), Array(t.utf8)) || ok }
         guard ok else { throw .unauthenticated("the Mattermost command token does not match") }
+    }
+
+    /// Checks GitLab's `X-Gitlab-Token` (a shared secret, not a signature).
+    public static func verifyGitLab(token: String?, tokens: [String]) throws(SwitchyardError) {
+        guard let token, !token.isEmpty else { throw .unauthenticated("the X-Gitlab-Token header is missing") }
+        var ok = false
+        for t in tokens { ok = constantTimeEqual(Array(token.utf8), Array(t.utf8)) || ok }
+        guard ok else { throw .unauthenticated("the GitLab webhook token does not match") }
     }
 
     /// Compares in time that depends only on the lengths, never on where the bytes differ.

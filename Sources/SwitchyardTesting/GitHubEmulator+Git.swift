@@ -299,9 +299,12 @@ extension GitHubEmulator {
             return .json(200, pull(full, n).map { pullJSON(repo, $0) } ?? ["number": .int(n)])
         case ("GET", "commits") where rest.count == 3 && rest[2] == "status":
             let sha = repo.git.resolve(rest[1]) ?? rest[1]
-            let list = statuses(full, sha: sha)
+            // One status per context: the latest, as GitHub's combined status lists them.
+            var latest: [String: Status] = [:]
+            for st in statuses(full, sha: sha) { latest[st.context] = st }
+            let list = latest.values.sorted { $0.context < $1.context }
             return .json(200, ["state": .string(combinedState(repo, sha)), "sha": .string(sha), "total_count": .int(list.count),
-                               "statuses": .array(list.reversed().map(statusJSON))])
+                               "statuses": .array(list.map(statusJSON))])
         case ("PUT", "pulls") where rest.count == 3 && rest[2] == "merge":
             guard let n = Int(rest[1]), let p = pull(full, n) else { return notFound() }
             guard canWrite(repo, identity) else { return forbidden() }

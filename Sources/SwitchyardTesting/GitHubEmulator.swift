@@ -33,6 +33,8 @@ public final class GitHubEmulator: @unchecked Sendable {
     var minted = 0
     var pendingLostResponse = false
     var notModified = 0
+    var runs: [WorkflowRun] = []
+    var supportsRunDetails = true
     let contract: Contract?
     private var server: HTTPServer?
 

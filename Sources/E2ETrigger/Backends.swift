@@ -1,0 +1,146 @@
+import SwitchyardCore
+import SwitchyardGitHub
+
+/// A pipeline run the trigger started.
+public struct PipelineRun: Sendable, Equatable, Codable {
+    public var id: Int
+    public var url: String
+    public var sha: String
+    public var options: String
+    /// `running`, `success`, `failure`, `cancelled`.
+    public var state: String
+}
+
+/// What a CI backend must do for e2e-trigger. A third backend (Buildkite, Jenkins) is one file.
+public protocol PipelineBackend: Sendable {
+    var name: String { get }
+    /// Starts a pipeline for the PR's head; `inputs` are strings.
+    func start(ref: String, inputs: [String: String]) throws -> (id: Int, url: String)
+    /// Cancels a run; false when it had already finished.
+    func cancel(_ id: Int) throws -> Bool
+    /// The run's state: `running`, `success`, `failure` or `cancelled`.
+    func state(_ id: Int) throws -> String
+}
+
+/// GitHub Actions: `workflow_dispatch` with `return_run_details`, falling back to the runs listing
+/// where the server refuses that key (older GitHub Enterprise).
+public struct ActionsBackend: PipelineBackend {
+    public let name = "github-actions"
+    let github: GitHubClient
+    let repo: RepoRef
+    let workflow: String
+
+    public init(github: GitHubClient, repo: RepoRef, workflow: String) { self.github = github; self.repo = repo; self.workflow = workflow }
+
+    var base: String { "/repos/\(GitHubClient.percentEncode(repo.owner))/\(GitHubClient.percentEncode(repo.name))/actions" }
+
+    public func start(ref: String, inputs: [String: String]) throws -> (id: Int, url: String) {
+        let path = base + "/workflows/\(GitHubClient.percentEncode(workflow))/dispatches"
+        let body: [String: JSON] = ["ref": .string(ref), "inputs": .object(inputs.mapValues(JSON.string))]
+        let started = Deadline.epochMillis() / 1000
+        do {
+            var withDetails = body
+            withDetails["return_run_details"] = true
+            let r = try github.send("POST", path, json: .object(withDetails), alreadyDone: { nil })
+            if let json = try? JSON.parse(r.body), let id = json["workflow_run_id"]?.int {
+                return (id, json["html_url"]?.string ?? "")
+            }
+        } catch let e as GitHubError where e.status == 422 && e.message.contains("return_run_details") {
+            try github.send("POST", path, json: .object(body), alreadyDone: { nil })
+        }
+        // No run details: the newest dispatched run of this workflow created since we asked.
+        struct Runs: Decodable { struct Run: Decodable { var id: Int; var htmlUrl: String?; var createdAt: String? }; var workflowRuns: [Run] }
+        let runs = try github.get(Runs.self, base + "/workflows/\(GitHubClient.percentEncode(workflow))/runs",
+                                  query: [("event", "workflow_dispatch"), ("per_page", "10")])
+        guard let run = runs.workflowRuns.first(where: { ($0.createdAt.flatMap(ISO8601.parse) ?? 0) >= started - 5 }) else {
+            throw SwitchyardError.upstream("the workflow was dispatched but its run could not be found")
+        }
+        return (run.id, run.htmlUrl ?? "")
+    }
+
+    public func cancel(_ id: Int) throws -> Bool {
+        do {
+            try github.send("POST", base + "/runs/\(id)/cancel", alreadyDone: { nil })
+            return true
+        } catch let e as GitHubError where e.status == 409 {
+            return false
+        }
+    }
+
+    public func state(_ id: Int) throws -> String {
+        let json = try JSON.parse(try github.send("GET", base + "/runs/\(id)").body)
+        return Self.state(status: json["status"]?.string, conclusion: json["conclusion"]?.string)
+    }
+
+    static func state(status: String?, conclusion: String?) -> String {
+        guard status == "completed" else { return "running" }
+        switch conclusion {
+        case "success": return "success"
+        case "cancelled": return "cancelled"
+        default: return "failure"
+        }
+    }
+}
+
+/// GitLab CI: `POST /projects/:id/pipeline` with variables, cancel, and pipeline state.
+public struct GitLabBackend: PipelineBackend {
+    public let name = "gitlab"
+    let baseURL: String
+    let token: String
+    let project: String
+    let deadline: Deadline
+
+    public init(baseURL: String, token: String, project: String, deadline: Deadline) {
+        var b = baseURL
+        while b.hasSuffix("/") { b.removeLast() }
+        self.baseURL = b; self.token = token; self.project = project; self.deadline = deadline
+    }
+
+    func call(_ method: String, _ path: String, json: JSON? = nil) throws -> JSON {
+        let url = "\(baseURL)/api/v4/projects/\(GitHubClient.percentEncode(project))\(path)"
+        let r: HTTPResponse
+        do {
+            r = try CurlTransport().send(HTTPRequest(method: method, url: url,
+                                                     headers: [("PRIVATE-TOKEN", token), ("Content-Type", "application/json"), ("User-Agent", "switchyard")],
+                                                     body: json.map { Array($0.encoded().utf8) } ?? []),
+                                         timeoutMilliseconds: max(100, min(8_000, deadline.remainingMilliseconds - 100)))
+        } catch {
+            throw SwitchyardError.upstream("GitLab could not be reached")
+        }
+        guard (200..<300).contains(r.status) else {
+            let message = (try? JSON.parse(r.body))?["message"].map { $0.string ?? $0.encoded() } ?? "no message"
+            throw SwitchyardError.upstream("GitLab answered \(r.status) to \(method) \(path): \(message)")
+        }
+        return (try? JSON.parse(r.body)) ?? .null
+    }
+
+    public func start(ref: String, inputs: [String: String]) throws -> (id: Int, url: String) {
+        let vars = inputs.sorted { $0.key < $1.key }.map { JSON.object(["key": .string($0.key), "value": .string($0.value)]) }
+        let p = try call("POST", "/pipeline", json: ["ref": .string(ref), "variables": .array(vars)])
+        guard let id = p["id"]?.int else { throw SwitchyardError.upstream("GitLab's pipeline answer had no id") }
+        return (id, p["web_url"]?.string ?? "")
+    }
+
+    public func cancel(_ id: Int) throws -> Bool {
+        let p = try call("POST", "/pipelines/\(id)/cancel")
+        return p["status"]?.string == "canceled"
+    }
+
+    public func state(_ id: Int) throws -> String {
+        Self.state(try call("GET", "/pipelines").array?.first { $0["id"]?.int == id }?["status"]?.string)
+    }
+
+    /// Whether a branch exists (for companion branches).
+    public func hasBranch(_ name: String) -> Bool {
+        (try? call("GET", "/repository/branches/\(GitHubClient.percentEncode(name))")) != nil
+    }
+
+    static func state(_ status: String?) -> String {
+        switch status {
+        case "success": "success"
+        case "canceled", "cancelled", "skipped": "cancelled"
+        case "failed": "failure"
+        default: "running"
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import SwitchyardCore
+import SwitchyardGitHub
+import SwitchyardRuntime
+
+extension E2ETrigger: Capability {
+    public var name: String { Self.name }
+
+    func backend(_ s: Settings, repo: RepoRef, context: CapabilityContext) throws -> any PipelineBackend {
+        if s.backend == "gitlab" {
+            guard let project = s.gitlabProject else { throw SwitchyardError.misconfigured("`e2e.gitlab.project` is not set for \(repo.fullName)") }
+            guard let settings = context.settings, let token = settings.gitlabToken else {
+                throw SwitchyardError.misconfigured("GITLAB_TOKEN (or GITLAB_TOKEN_FILE) is not set")
+            }
+            return GitLabBackend(baseURL: settings.gitlabURL, token: token, project: project, deadline: context.deadline)
+        }
+        return ActionsBackend(github: try context.github(), repo: repo, workflow: s.workflow)
+    }
+
+    public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {
+        switch event {
+        case .issueComment, .pullRequestReviewComment, .pullRequestReview:
+            guard let c = CommentTrigger(event), c.isNew, !c.author.isBot, !c.sender.isBot, !c.body.contains(Marker.prefix) else {
+                return .ignore("no new comment by a person")
+            }
+            let cmds = CommandGrammar.commands(inComment: c.body).filter { $0.name == "e2e-test" || $0.name == "e2e-cancel" }
+            guard let cmd = cmds.last else { return .ignore("no /e2e-test or /e2e-cancel command in the comment") }
+            guard c.isPullRequest else { return .ignore("end-to-end tests run for pull requests; #\(c.number) is an issue") }
+            let ref = IssueRef(repo: c.repository, number: c.number)
+            let reply = Marker(function: name, "reply", "\(c.commentID ?? 0)")
+            let github = try context.github()
+            let policy = context.config.allowed(cmd.name, in: ref.repo, default: Self.defaultPolicy)
+            guard try PermissionChecker(reader: github).allows(policy, login: c.author.login, author: c.issueAuthor, repo: ref.repo,
+                                                               association: c.authorAssociation) else {
+                let text = "@\(c.author.login) only \(describePolicy(policy)) can run `/\(cmd.name)` here."
+                return .deny(text, reply: [.comment(issue: ref, body: text, marker: reply)])
+            }
+            let pull = try github.pullRequest(ref)
+            if cmd.name == "e2e-cancel" { return try cancel(ref, pull: pull, who: c.author.login, reply: reply, context: context) }
+            return try start(ref, pull: pull, tokens: cmd.tokens, who: c.author.login, reply: reply, context: context)
+        case .pullRequest(let e):
+            let ref = IssueRef(repo: e.repository.ref, number: e.pullRequest.number)
+            let s = Settings(config: context.config, repo: ref.repo)
+            switch e.action {
+            case .labeled where e.label?.name == s.label && s.label != nil:
+                let github = try context.github()
+                let policy = context.config.allowed("e2e-test", in: ref.repo, default: Self.defaultPolicy)
+                guard try PermissionChecker(reader: github).allows(policy, login: e.sender.login, author: nil, repo: ref.repo) else {
+                    return .deny("the \(s.label!) label was added by \(e.sender.login), who may not start end-to-end tests")
+                }
+                return try start(ref, pull: e.pullRequest, tokens: [], who: e.sender.login,
+                                 reply: Marker(function: name, "label", e.pullRequest.head.sha), context: context)
+            case .synchronize where s.cancelOnPush:
+                let plan = try cancel(ref, pull: e.pullRequest, who: nil, reply: nil, context: context, onlyOtherThan: e.pullRequest.head.sha)
+                if s.restartOnPush, plan.outcome == .done {
+                    let last = (try? Self.state(in: context.github().comment(on: ref, marked: Self.marker)?.body))?.last
+                    let restart = try start(ref, pull: e.pullRequest, tokens: last.map { $0.options.split(separator: " ").map(String.init) } ?? [],
+                                            who: e.sender.login, reply: nil, context: context)
+                    return .perform(plan.actions + restart.actions, message: plan.message + "; " + restart.message)
+                }
+                return plan
+            case .closed where s.cancelOnClose:
+                return try cancel(ref, pull: e.pullRequest, who: nil, reply: nil, context: context)
+            default:
+                return .ignore("pull_request.\(e.action) needs no end-to-end action")
+            }
+        case .other(let name, let p) where name == "workflow_run":
+            guard p["action"]?.string == "completed", let run = p["workflow_run"], let id = run["id"]?.int,
+                  let full = p["repository"]?["full_name"]?.string, let repo = RepoRef(Substring(full)) else {
+                return .ignore("workflow_run.\(p["action"]?.string ?? "?")")
+            }
+            let number = run["pull_requests"]?[0]?["number"]?.int ?? Self.prNumber(in: run["display_title"]?.string ?? "")
+            guard let number else { return .ignore("run \(id) names no pull request (set the workflow's run-name)") }
+            return try finished(IssueRef(repo: repo, number: number), runID: id,
+                                state: ActionsBackend.state(status: run["status"]?.string, conclusion: run["conclusion"]?.string), context: context)
+        case .other(let name, let p) where name == "gitlab_pipeline":
+            let attrs = p["object_attributes"]
+            guard let id = attrs?["id"]?.int else { return .ignore("a pipeline event without an id") }
+            let vars = Dictionary((attrs?["variables"]?.array ?? []).compactMap { v in v["key"]?.string.map { ($0, v["value"]?.string ?? "") } },
+                                  uniquingKeysWith: { a, _ in a })
+            guard let number = vars["PR_NUMBER"].flatMap(Int.init), let full = vars["PR_REPO"], let repo = RepoRef(Substring(full)) else {
+                return .ignore("pipeline \(id) was not started by e2e-trigger")
+            }
+            let state = GitLabBackend.state(attrs?["status"]?.string)
+            guard state != "running" else { return .ignore("pipeline \(id) is \(attrs?["status"]?.string ?? "running")") }
+            return try finished(IssueRef(repo: repo, number: number), runID: id, state: state, context: context)
+        default:
+            return .ignore("\(event.name) needs no end-to-end action")
+        }
+    }
+
+    static func prNumber(in title: String) -> Int? {
+        guard let hash = title.lastIndex(of: "#") else { return nil }
+        return Int(title[title.index(after: hash)...].prefix { $0.isNumber })
+    }
+
+    func start(_ ref: IssueRef, pull: GitHub.PullRequest, tokens: [String], who: String, reply: Marker?,
+               context: CapabilityContext) throws -> Plan {
+        let s = Settings(config: context.config, repo: ref.repo)
+        let github = try context.github()
+        func answer(_ text: String, outcome: Outcome) -> Plan {
+            Plan(outcome: outcome, actions: reply.map { [.comment(issue: ref, body: text, marker: $0)] } ?? [], message: text)
+        }
+        guard pull.state == "open" else { return answer("@\(who) #\(ref.number) is closed.", outcome: .rejected) }
+        let options: [(String, String)]
+        switch Self.options(tokens, allowed: s.inputs) {
+        case .success(let o): options = o
+        case .failure(let e):
+            let valid = s.inputs.isEmpty ? "This repository declares no options." : "Valid options: " + s.inputs.map { "`\($0)=…`" }.joined(separator: ", ") + "."
+            return answer("@\(who) \(e.message). \(valid)", outcome: .rejected)
+        }
+        let optionText = options.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        let sticky = try github.comment(on: ref, marked: Self.marker)
+        var runs = Self.state(in: sticky?.body)
+        let backend = try backend(s, repo: ref.repo, context: context)
+        // The same head and options already running: link it instead of starting another.
+        if let same = runs.last(where: { $0.sha == pull.head.sha && $0.options == optionText && $0.state == "running" }),
+           try backend.state(same.id) == "running" {
+            return answer("@\(who) an end-to-end run for `\(pull.head.sha.prefix(7))` with these options is already going: \(same.url). Comment `/e2e-cancel` to stop it.", outcome: .ignored)
+        }
+        if s.guardMode == "checks" {
+            let combined = try JSON.parse(try github.send("GET", "/repos/\(ref.repo.fullName)/commits/\(pull.head.sha)/status").body)
+            let failing = (combined["statuses"]?.array ?? []).filter { $0["context"]?.string != s.context && $0["state"]?.string != "success" }
+                .compactMap { $0["context"]?.string }
+            if !failing.isEmpty {
+                return answer("@\(who) the other checks must be green first; not yet: " + Set(failing).sorted().map { "`\($0)`" }.joined(separator: ", ") + ".", outcome: .rejected)
+            }
+        } else if s.guardMode == "mergeable", pull.mergeable == false {
+            return answer("@\(who) #\(ref.number) has conflicts with `\(pull.base.ref)`; resolve them first.", outcome: .rejected)
+        }
+        if context.dryRun { return Plan(outcome: .planned, message: "would start \(s.backend) end-to-end tests for \(pull.head.sha.prefix(7)) \(optionText)") }
+        var inputs = ["pr_number": "\(ref.number)", "head_sha": pull.head.sha, "head_repo": pull.head.repo?.fullName ?? ref.repo.fullName,
+                      "head_ref": pull.head.ref]
+        if s.backend == "gitlab" {
+            inputs = ["PR_NUMBER": "\(ref.number)", "PR_REPO": ref.repo.fullName, "PR_SHA": pull.head.sha, "PR_REF": pull.head.ref]
+            if s.companionRepo != nil, let gitlab = backend as? GitLabBackend {
+                inputs[s.companionVariable] = gitlab.hasBranch(pull.head.ref) ? pull.head.ref : pull.base.ref
+            }
+        }
+        for (k, v) in options { inputs[k] = v }
+        let started = try backend.start(ref: s.ref ?? pull.base.ref, inputs: inputs)
+        runs.append(PipelineRun(id: started.id, url: started.url, sha: pull.head.sha, options: optionText, state: "running"))
+        let headline = "⏳ Started by @\(who) on `\(pull.head.sha.prefix(7))`\(optionText.isEmpty ? "" : " with `\(optionText)`"): \(started.url)"
+        return .perform([
+            .setStatus(repo: ref.repo, sha: pull.head.sha, state: "pending", context: s.context, description: "End-to-end tests are running", targetURL: started.url),
+            .upsertComment(issue: ref, body: Self.body(runs, headline: headline), marker: Self.marker),
+        ], message: "started run \(started.id) for \(pull.head.sha.prefix(7))")
+    }
+
+    func cancel(_ ref: IssueRef, pull: GitHub.PullRequest, who: String?, reply: Marker?, context: CapabilityContext,
+                onlyOtherThan keep: String? = nil) throws -> Plan {
+        let s = Settings(config: context.config, repo: ref.repo)
+        let github = try context.github()
+        let sticky = try github.comment(on: ref, marked: Self.marker)
+        var runs = Self.state(in: sticky?.body)
+        let targets = runs.indices.filter { runs[$0].state == "running" && runs[$0].sha != keep }
+        guard !targets.isEmpty else {
+            let text = "@\(who ?? "") nothing was running for #\(ref.number)."
+            if let reply, who != nil { return Plan(outcome: .ignored, actions: [.comment(issue: ref, body: text, marker: reply)], message: "nothing was running") }
+            return .ignore("nothing was running for #\(ref.number)")
+        }
+        if context.dryRun { return Plan(outcome: .planned, message: "would cancel " + targets.map { "run \(runs[$0].id)" }.joined(separator: ", ")) }
+        let backend = try backend(s, repo: ref.repo, context: context)
+        var actions: [Action] = []
+        for i in targets {
+            _ = try backend.cancel(runs[i].id)
+            runs[i].state = "cancelled"
+            actions.append(.setStatus(repo: ref.repo, sha: runs[i].sha, state: "error", context: s.context,
+                                      description: "End-to-end tests were cancelled", targetURL: runs[i].url))
+        }
+        let why = who.map { "by @\($0)" } ?? (keep != nil ? "because new commits were pushed" : "because the pull request was closed")
+        let headline = "🚫 Cancelled \(why): " + targets.map { "run \(runs[$0].id)" }.joined(separator: ", ")
+        actions.append(.upsertComment(issue: ref, body: Self.body(runs, headline: headline), marker: Self.marker))
+        return .perform(actions, message: "cancelled " + targets.map { "run \(runs[$0].id)" }.joined(separator: ", "))
+    }
+
+    func finished(_ ref: IssueRef, runID: Int, state: String, context: CapabilityContext) throws -> Plan {
+        let s = Settings(config: context.config, repo: ref.repo)
+        let github = try context.github()
+        let sticky = try github.comment(on: ref, marked: Self.marker)
+        var runs = Self.state(in: sticky?.body)
+        guard let i = runs.firstIndex(where: { $0.id == runID }) else { return .ignore("run \(runID) was not started for #\(ref.number)") }
+        guard runs[i].state != state else { return .ignore("run \(runID) is already recorded as \(state)") }
+        runs[i].state = state
+        let icon = state == "success" ? "✅ Passed" : state == "cancelled" ? "🚫 Cancelled" : "❌ Failed"
+        let statusState = state == "success" ? "success" : state == "cancelled" ? "error" : "failure"
+        return .perform([
+            .setStatus(repo: ref.repo, sha: runs[i].sha, state: statusState, context: s.context,
+                       description: "End-to-end tests \(state == "success" ? "passed" : state)", targetURL: runs[i].url),
+            .upsertComment(issue: ref, body: Self.body(runs, headline: "\(icon) on `\(runs[i].sha.prefix(7))`: \(runs[i].url)"), marker: Self.marker),
+        ], message: "run \(runID) finished: \(state)")
+    }
+}

@@ -1,0 +1,83 @@
+import SwitchyardCore
+import SwitchyardGitHub
+import SwitchyardRuntime
+
+/// `/e2e-test [KEY=value …]` and `/e2e-cancel`: start and cancel a PR's end-to-end pipeline on GitHub
+/// Actions or GitLab CI, with one status and one sticky comment that also records the runs.
+public struct E2ETrigger: Sendable {
+    public static let name = "e2e-trigger"
+    public static let defaultPolicy: [PermissionLevel] = [.member]
+    public static let marker = Marker(function: "e2e-trigger", "status")
+
+    public init() {}
+
+    public struct Settings: Sendable, Equatable {
+        public var backend = "github"
+        public var workflow = "e2e.yml"
+        public var ref: String? = nil
+        public var inputs: [String] = []
+        public var context = "e2e/switchyard"
+        public var label: String? = "E2E/Run"
+        public var cancelOnPush = true
+        public var restartOnPush = false
+        public var cancelOnClose = true
+        public var guardMode = "none"
+        public var gitlabProject: String? = nil
+        public var companionRepo: String? = nil
+        public var companionVariable = "COMPANION_BRANCH"
+
+        public init() {}
+        public init(config: Config, repo: RepoRef) {
+            func v(_ k: String...) -> YAML? { config.value(["e2e"] + k, for: repo) }
+            if let x = v("backend")?.string { backend = x }
+            if let x = v("workflow")?.string { workflow = x }
+            ref = v("ref")?.string
+            inputs = v("inputs")?.strings ?? []
+            if let x = v("context")?.string { context = x }
+            if let x = v("label")?.string { label = x.isEmpty ? nil : x }
+            if let x = v("cancel-on-push")?.bool { cancelOnPush = x }
+            if let x = v("restart-on-push")?.bool { restartOnPush = x }
+            if let x = v("cancel-on-close")?.bool { cancelOnClose = x }
+            if let x = v("guard")?.string { guardMode = x }
+            gitlabProject = v("gitlab", "project")?.string
+            companionRepo = v("gitlab", "companion", "project")?.string
+            if let x = v("gitlab", "companion", "variable")?.string { companionVariable = x }
+        }
+    }
+
+    // MARK: The sticky comment, which also carries the state
+
+    static let stateOpen = "<!-- switchyard-e2e-state "
+    static func state(in body: String?) -> [PipelineRun] {
+        guard let body, let start = body.firstRange(of: stateOpen), let end = body[start.upperBound...].firstRange(of: " -->") else { return [] }
+        let json = String(body[start.upperBound..<end.lowerBound])
+        return (try? JSONDecoder().decode([PipelineRun].self, from: Data(json.utf8))) ?? []
+    }
+
+    static func body(_ runs: [PipelineRun], headline: String) -> String {
+        var lines = ["### End-to-end tests", "", headline, ""]
+        for r in runs.suffix(5).reversed() {
+            let icon = ["running": "⏳", "success": "✅", "failure": "❌", "cancelled": "🚫"][r.state] ?? "•"
+            lines.append("- \(icon) [run \(r.id)](\(r.url)) on `\(r.sha.prefix(7))`\(r.options.isEmpty ? "" : " with `\(r.options)`"): \(r.state)")
+        }
+        lines += ["", "Comment `/e2e-test [KEY=value …]` to start, `/e2e-cancel` to stop."]
+        let state = String(decoding: jsonBytes(Array(runs.suffix(20))), as: UTF8.self)
+        return lines.joined(separator: "\n") + "\n" + stateOpen + state + " -->"
+    }
+
+    /// Validates `KEY=value` options against the declared inputs. Returns the normalized string or an error.
+    public static func options(_ tokens: [String], allowed: [String]) -> Result<[(String, String)], SwitchyardError> {
+        var out: [(String, String)] = []
+        for t in tokens {
+            guard let (k, v) = CommandGrammar.option(t) else {
+                return .failure(.badRequest("`\(t)` is not an option of the form KEY=value"))
+            }
+            guard allowed.contains(k) else {
+                return .failure(.badRequest("`\(k)` is not an input of this repository's end-to-end pipeline"))
+            }
+            out.removeAll { $0.0 == k }
+            out.append((k, v))
+        }
+        return .success(out.sorted { $0.0 < $1.0 })
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+import SwitchyardCore
+import SwitchyardTesting
+
+/// The built `e2e-trigger` against the GitHub emulator (Actions routes) and a GitLab emulator.
+@Suite("e2e-trigger end to end", .serialized)
+struct E2ETriggerEndToEndTests {
+    let secret = "e2e-secret"
+    let full = "acme/widgets"
+
+    func config(_ e2e: String) throws -> String {
+        let path = NSTemporaryDirectory() + "e2e-\(UUID().uuidString).yaml"
+        try "defaults:\n  e2e:\n\(e2e)".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func run(_ gh: GitHubEmulator, _ url: String, _ event: String, _ payload: JSON, config: String, extra: [String: String] = [:],
+             headers: [String: String] = [:]) throws -> Support.Run {
+        var env = ["GITHUB_API_URL": url, "GITHUB_TOKEN": Support.token(of: gh), "GITHUB_WEBHOOK_SECRET": secret, "SWITCHYARD_CONFIG": config]
+        for (k, v) in extra { env[k] = v }
+        return try Support.run("e2e-trigger", environment: env,
+                               stdin: Support.envelope(event: event, body: Array(payload.encoded().utf8), secret: secret, extraHeaders: headers))
+    }
+
+    func comment(_ gh: GitHubEmulator, _ body: String, by user: String = "maint-mona") -> JSON {
+        gh.commentEvent(full, commentID: gh.addComment(full, issue: 1, user: user, body: body))
+    }
+
+    func stickies(_ gh: GitHubEmulator) -> [String] {
+        gh.comments(full, issue: 1).filter { $0.user == "switchyard[bot]" && $0.body.contains("e2e-trigger:status") }.map(\.body)
+    }
+
+    func e2eStatus(_ gh: GitHubEmulator, _ sha: String) -> String? {
+        gh.statuses(full, sha: sha).filter { $0.context == "e2e/switchyard" }.last?.state
+    }
+
+    @Test func actionsLifecycleWithOneStickyComment() throws {
+        let (gh, url) = try Support.world()
+        let cfg = try config("    workflow: e2e.yml\n    inputs: [BROWSER, SUITE]\n")
+        let head = try #require(gh.headSHA(full, 1))
+
+        // Start with options.
+        var r = try run(gh, url, "issue_comment", comment(gh, "/e2e-test BROWSER=firefox"), config: cfg)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        var runs = gh.workflowRuns(full)
+        #expect(runs.count == 1)
+        #expect(runs[0].inputs == ["pr_number": "1", "head_sha": head, "head_repo": full, "head_ref": "feature", "BROWSER": "firefox"])
+        #expect(runs[0].ref == "main")
+        #expect(e2eStatus(gh, head) == "pending")
+
+        // A bad option.
+        r = try run(gh, url, "issue_comment", comment(gh, "/e2e-test FOO"), config: cfg)
+        #expect(r.json?["outcome"]?.string == "rejected")
+        #expect(gh.comments(full, issue: 1).last?.body.contains("`BROWSER=…`, `SUITE=…`") == true)
+        r = try run(gh, url, "issue_comment", comment(gh, "/e2e-test COLOUR=red"), config: cfg)
+        #expect(gh.comments(full, issue: 1).last?.body.contains("not an input") == true)
+
+        // A duplicate.
+        r = try run(gh, url, "issue_comment", comment(gh, "/e2e-test BROWSER=firefox"), config: cfg)
+        #expect(r.json?["outcome"]?.string == "ignored")
+        #expect(gh.comments(full, issue: 1).last?.body.contains("already going") == true)
+        #expect(gh.workflowRuns(full).count == 1)
+
+        // The run completes; replaying the completion changes nothing.
+        let done = gh.completeRun(runs[0].id, conclusion: "success")
+        r = try run(gh, url, "workflow_run", done, config: cfg)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
+        #expect(e2eStatus(gh, head) == "success")
+        let count = gh.statuses(full, sha: head).count
+        r = try run(gh, url, "workflow_run", done, config: cfg)
+        #expect(r.json?["outcome"]?.string == "ignored")
+        #expect(gh.statuses(full, sha: head).count == count)
+
+        // Start again, then cancel it; cancel again with nothing running.
+        r = try run(gh, url, "issue_comment", comment(gh, "/e2e-test SUITE=smoke"), config: cfg)
+        runs = gh.workflowRuns(full)
+        #expect(runs.count == 2)
+        r = try run(gh, url, "issue_comment", comment(gh, "/e2e-cancel"), config: cfg)
+        #expect(r.json?["message"]?.string?.contains("cancelled run \(runs[1].id)") == true, "\(r.stdout)")
+        #expect(gh.workflowRuns(full).last?.conclusion == "cancelled")
+        r = try run(gh, url, "issue_comment", comment(gh, "/e2e-cancel"), config: cfg)
+        #expect(gh.comments(full, issue: 1).last?.body.contains("nothing was running") == true)
+
+        // A push cancels the old run (and leaves the new head alone).
+        r = try run(gh, url, "issue_comment", comment(gh, "/e2e-test"), config: cfg)
+        try gh.commit(full, branch: "feature", files: ["push.txt": "p\n"], message: "push")
+        r = try run(gh, url, "pull_request", gh.pullRequestEvent(full, 1, action: "synchronize"), config: cfg)
+        #expect(r.json?["message"]?.string?.contains("cancelled") == true, "\(r.stdout)")
+        #expect(gh.workflowRuns(full).last?.conclusion == "cancelled")
+
+        #expect(stickies(gh).count == 1)
+        #expect(stickies(gh)[0].contains("new commits were pushed"))
+        #expect(gh.contractViolations.isEmpty, "\(gh.contractViolations)")
+    }
+
+    @Test func permissionAndTheGuard() throws {
+        let (gh, url) = try Support.world()
+        let cfg = try config("    guard: checks\n")
+        var r = try run(gh, url, "issue_comment", comment(gh, "/e2e-test", by: "random-rita"), config: cfg)
+        #expect(r.status == 3)
+        #expect(gh.workflowRuns(full).isEmpty)
+        let head = try #require(gh.headSHA(full, 1))
+        gh.addStatus(full, sha: head, state: "failure", context: "ci/lint")
+        r = try run(gh, url, "issue_comment", comment(gh, "/e2e-test"), config: cfg)
+        #expect(r.json?["outcome"]?.string == "rejected")
+        #expect(gh.comments(full, issue: 1).last?.body.contains("`ci/lint`") == true)
+        #expect(gh.workflowRuns(full).isEmpty)
+        gh.addStatus(full, sha: head, state: "success", context: "ci/lint")
+        r = try run(gh, url, "issue_comment", comment(gh, "/e2e-test"), config: cfg)
+        #expect(gh.workflowRuns(full).count == 1)
+    }
+
+    @Test func olderGitHubEnterpriseWithoutRunDetails() throws {
+        let (gh, url) = try Support.world()
+        gh.setSupportsRunDetails(false)
+        let r = try run(gh, url, "issue_comment", comment(gh, "/e2e-test"), config: try config("    workflow: e2e.yml\n"))
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
+        let runID = try #require(gh.workflowRuns(full).first?.id)
+        #expect(stickies(gh).first?.contains("run \(runID)") == true)
+        #expect(gh.requests.filter { $0.path.hasSuffix("/dispatches") }.map(\.status) == [422, 204])
+    }
+
+    @Test func gitLabPipelines() throws {
+        let (gh, url) = try Support.world()
+        let lab = GitLabEmulator(token: "glpat-test")
+        let labURL = try lab.start()
+        defer { lab.stop() }
+        lab.addBranch(project: "acme/enterprise", "feature")
+        let cfg = try config("    backend: gitlab\n    inputs: [SUITE]\n    gitlab:\n      project: acme/widgets-ci\n      companion: { project: acme/enterprise, variable: EE_BRANCH }\n")
+        let extra = ["GITLAB_URL": labURL, "GITLAB_TOKEN": "glpat-test", "GITLAB_WEBHOOK_TOKEN": "hook-token"]
+        var r = try run(gh, url, "issue_comment", comment(gh, "/e2e-test SUITE=full"), config: cfg, extra: extra)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        let pipeline = try #require(lab.all.first)
+        #expect(pipeline.ref == "main")
+        #expect(pipeline.variables["PR_NUMBER"] == "1")
+        #expect(pipeline.variables["SUITE"] == "full")
+        #expect(pipeline.variables["EE_BRANCH"] != nil)
+
+        // The pipeline hook, verified by its token.
+        let hook = lab.finish(pipeline.id, status: "failed")
+        let forged = try Support.run("e2e-trigger", environment: ["GITLAB_WEBHOOK_TOKEN": "hook-token", "GITHUB_API_URL": url,
+                                                                  "GITHUB_WEBHOOK_SECRET": secret, "SWITCHYARD_CONFIG": cfg],
+                                     stdin: Array((["headers": ["content-type": "application/json", "x-gitlab-event": "Pipeline Hook",
+                                                                "x-gitlab-token": "wrong"], "body": .string(hook.encoded())] as JSON).encoded().utf8))
+        #expect(forged.json?["status"]?.int == 401)
+        r = try Support.run("e2e-trigger", environment: ["GITLAB_WEBHOOK_TOKEN": "hook-token", "GITHUB_API_URL": url, "GITHUB_TOKEN": Support.token(of: gh),
+                                                         "GITHUB_WEBHOOK_SECRET": secret, "SWITCHYARD_CONFIG": cfg, "GITLAB_TOKEN": "glpat-test", "GITLAB_URL": labURL],
+                            stdin: Array((["headers": ["content-type": "application/json", "x-gitlab-event": "Pipeline Hook",
+                                                       "x-gitlab-token": "hook-token"], "body": .string(hook.encoded())] as JSON).encoded().utf8))
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
+        #expect(e2eStatus(gh, try #require(gh.headSHA(full, 1))) == "failure")
+
+        // Cancel through GitLab.
+        r = try run(gh, url, "issue_comment", comment(gh, "/e2e-test"), config: cfg, extra: extra)
+        r = try run(gh, url, "issue_comment", comment(gh, "/e2e-cancel"), config: cfg, extra: extra)
+        #expect(lab.all.last?.status == "canceled")
+        #expect(stickies(gh).count == 1)
+    }
+}

@@ -1,0 +1,4 @@
+import E2ETrigger
+import SwitchyardRuntime
+
+FunctionMain.run(E2ETrigger())

@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "e2e-trigger", targets: ["e2e-trigger"]),
         .executable(name: "github-emulator", targets: ["github-emulator"]),
         .executable(name: "playground", targets: ["playground"]),
+        .executable(name: "fuzz-functions", targets: ["fuzz-functions"]),
         .library(name: "SwitchyardCore", targets: ["SwitchyardCore"]),
         .library(name: "SwitchyardTesting", targets: ["SwitchyardTesting"]),
     ],
@@ -60,6 +61,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .executableTarget(name: "github-emulator", dependencies: ["SwitchyardTesting"], swiftSettings: strict),
+        .executableTarget(name: "fuzz-functions", dependencies: ["SwitchyardTesting"], swiftSettings: strict),
         .executableTarget(name: "playground", dependencies: ["SwitchyardTesting", "SwitchyardRuntime"], swiftSettings: strict),
         // Functions: one executable each.
         .executableTarget(

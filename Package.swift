@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
 import PackageDescription
+import Foundation
 
 /// Release builds link the Swift runtime statically (`--static-swift-stdlib`), see README.
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -55,7 +56,7 @@ let package = Package(
         .target(
             name: "SwitchyardTesting",
             dependencies: [
-                "SwitchyardCore",
+                "SwitchyardCore", "SwitchyardRuntime",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -110,3 +111,11 @@ let package = Package(
             swiftSettings: strict),
     ]
 )
+
+// libFuzzer targets exist only in fuzzing builds: SWITCHYARD_FUZZ=1 swift build --product fuzz-parsers
+// -Xswiftc -sanitize=fuzzer -Xswiftc -use-ld=lld --scratch-path .build-fuzz (see fuzz/README.md).
+if ProcessInfo.processInfo.environment["SWITCHYARD_FUZZ"] == "1" {
+    package.products.append(.executable(name: "fuzz-parsers", targets: ["fuzz-parsers"]))
+    package.targets.append(.executableTarget(name: "fuzz-parsers", dependencies: ["SwitchyardTesting"], path: "Sources/fuzz-parsers",
+                                             swiftSettings: strict))
+}

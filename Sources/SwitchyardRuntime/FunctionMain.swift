@@ -80,12 +80,29 @@ public enum FunctionMain {
     // MARK: Reading requests
 
     /// CGI (RFC 3875): headers from `HTTP_*`, `CONTENT_TYPE`, exactly `CONTENT_LENGTH` body bytes.
-    static func readCGI(_ env: Environment, settings: Settings, deadline: Deadline) -> Result<IncomingRequest, SwitchyardError> {
+    /// Request headers from a CGI environment: `HTTP_X_GITHUB_EVENT` → `x-github-event`, plus `CONTENT_TYPE`.
+    public static func requestHeaders(cgi env: Environment) -> [String: String] {
         var headers: [String: String] = [:]
         for (k, v) in env.values where k.hasPrefix("HTTP_") {
             headers[String(k.dropFirst(5)).replacing("_", with: "-").lowercased()] = v
         }
         if let ct = env["CONTENT_TYPE"] { headers["content-type"] = ct }
+        return headers
+    }
+
+    /// Request headers from the OpenFaaS watchdog's `Http_*` variables.
+    public static func requestHeaders(openFaaS env: Environment) -> [String: String] {
+        var headers: [String: String] = [:]
+        let skip: Set<String> = ["Http_Method", "Http_Path", "Http_Query", "Http_Host", "Http_ContentLength",
+                                 "Http_Content_Length", "Http_Transfer_Encoding"]
+        for (k, v) in env.values where k.hasPrefix("Http_") && !skip.contains(k) {
+            headers[String(k.dropFirst(5)).replacing("_", with: "-").lowercased()] = v
+        }
+        return headers
+    }
+
+    static func readCGI(_ env: Environment, settings: Settings, deadline: Deadline) -> Result<IncomingRequest, SwitchyardError> {
+        let headers = requestHeaders(cgi: env)
         let method = env["REQUEST_METHOD"] ?? "GET"
         let lengthText = env["CONTENT_LENGTH"] ?? "0"
         guard let length = Int(lengthText.trimmed()), length >= 0 else {
@@ -111,12 +128,7 @@ public enum FunctionMain {
 
     /// OpenFaaS classic watchdog: headers as `Http_<Canonical_Name>`, the raw body on stdin.
     static func readOpenFaaS(_ env: Environment, settings: Settings, deadline: Deadline) -> Result<IncomingRequest, SwitchyardError> {
-        var headers: [String: String] = [:]
-        let skip: Set<String> = ["Http_Method", "Http_Path", "Http_Query", "Http_Host", "Http_ContentLength",
-                                 "Http_Content_Length", "Http_Transfer_Encoding"]
-        for (k, v) in env.values where k.hasPrefix("Http_") && !skip.contains(k) {
-            headers[String(k.dropFirst(5)).replacing("_", with: "-").lowercased()] = v
-        }
+        let headers = requestHeaders(openFaaS: env)
         if let declared = env.int("Http_Content_Length"), declared > settings.maxBodyBytes {
             return .failure(SwitchyardError(.payloadTooLarge, "the body is \(declared) bytes; the limit is \(settings.maxBodyBytes) (SWITCHYARD_MAX_BODY_BYTES)"))
         }

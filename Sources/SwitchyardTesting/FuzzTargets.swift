@@ -1,0 +1,58 @@
+import Foundation
+import SwitchyardCore
+import SwitchyardRuntime
+
+/// The parsers that take outside bytes, as fuzz targets. libFuzzer drives them in `fuzz-parsers`;
+/// the tests replay every file in `fuzz/regressions/<target>/` through the same entry points.
+public enum FuzzTargets {
+    public static let all = ["envelope", "event", "form", "grammar", "config", "signature", "cgi-env", "manifest"]
+
+    /// Runs one input through a target. Must never crash, whatever the bytes.
+    public static func run(_ target: String, _ data: [UInt8]) {
+        switch target {
+        case "envelope":
+            if let json = try? JSON.parse(data) { _ = try? IncomingRequest.envelope(json) }
+        case "event":
+            // The first byte picks the event name, the rest is the payload.
+            let names = ["pull_request", "issue_comment", "pull_request_review", "pull_request_review_comment", "ping", "installation", "merge_group"]
+            guard let first = data.first else { return }
+            let body = Array(data.dropFirst())
+            if let event = try? WebhookEvent.decode(name: names[Int(first) % names.count], body: body) { _ = CommentTrigger(event) }
+            if let json = try? JSON.parse(body) { _ = WebhookEvent.inferName(from: json) }
+        case "form":
+            if let form = try? FormFields(parsing: data) {
+                _ = try? ChatCommand(platform: .mattermost, form: form)
+                _ = form["payload"]
+            }
+        case "grammar":
+            let text = String(decoding: data, as: UTF8.self)
+            for c in CommandGrammar.commands(inComment: text) { _ = (c.options, c.arguments) }
+            _ = CommandGrammar.command(fromChat: text).map { IssueRef($0.arguments.first ?? "") }
+        case "config":
+            _ = try? Config(yaml: String(decoding: data, as: UTF8.self))
+        case "signature":
+            // Header text, then a body: GitHub, Slack and Mattermost checks.
+            let text = String(decoding: data, as: UTF8.self)
+            let parts = text.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            let body = Array((parts.count > 2 ? parts[2] : "").utf8)
+            _ = try? Verification.verifyGitHub(signature: parts.first, body: body, secrets: ["a", "b"])
+            _ = try? Verification.verifySlack(signature: parts.first, timestamp: parts.count > 1 ? parts[1] : nil, body: body,
+                                              secrets: ["s"], nowSeconds: 1_700_000_000)
+            _ = try? Verification.verifyMattermost(authorization: parts.first, formToken: parts.count > 1 ? parts[1] : nil, tokens: ["t"])
+        case "cgi-env":
+            // NAME=value lines, as a web server would set them.
+            var env: [String: String] = [:]
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                let kv = line.split(separator: "=", maxSplits: 1)
+                if kv.count == 2 { env[String(kv[0])] = String(kv[1]) }
+            }
+            _ = FunctionMain.requestHeaders(cgi: Environment(env))
+            _ = FunctionMain.requestHeaders(openFaaS: Environment(env))
+            _ = FunctionMain.detectMode(Environment(env))
+        case "manifest":
+            _ = try? FunctionManifest(yaml: String(decoding: data, as: UTF8.self))
+        default:
+            break
+        }
+    }
+}

@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "github-emulator", targets: ["github-emulator"]),
         .executable(name: "playground", targets: ["playground"]),
         .executable(name: "fuzz-functions", targets: ["fuzz-functions"]),
+        .executable(name: "load-test", targets: ["load-test"]),
         .library(name: "SwitchyardCore", targets: ["SwitchyardCore"]),
         .library(name: "SwitchyardTesting", targets: ["SwitchyardTesting"]),
     ],
@@ -63,6 +64,10 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(name: "github-emulator", dependencies: ["SwitchyardTesting"], swiftSettings: strict),
         .executableTarget(name: "fuzz-functions", dependencies: ["SwitchyardTesting"], swiftSettings: strict),
+        .executableTarget(
+            name: "load-test",
+            dependencies: ["SwitchyardTesting", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+            swiftSettings: strict),
         .executableTarget(name: "playground", dependencies: ["SwitchyardTesting", "SwitchyardRuntime"], swiftSettings: strict),
         // Functions: one executable each.
         .executableTarget(

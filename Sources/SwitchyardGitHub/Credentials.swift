@@ -2,6 +2,12 @@ import Crypto
 import _CryptoExtras
 import SwitchyardCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// How the client authenticates. The `Authorization` header is computed once per invocation.
 public protocol GitHubCredentials: Sendable {
     /// The `Authorization` header value, or nil for anonymous calls. May call GitHub (App token exchange).
@@ -58,6 +64,13 @@ public struct AppCredentials: GitHubCredentials {
         let path = cachePath(baseURL: client.baseURL)
         if let path, let cached = Self.readCache(path), cached.expiresAt - refreshMargin > now {
             client.logger.debug("installation token from cache", ["installation": .int(installationID)])
+            return "Bearer \(cached.token)"
+        }
+        // One process mints; a burst of others waits on the lock and then reads the cache.
+        let lock = path.map { CacheLock(path: $0 + ".lock", deadline: client.deadline) }
+        defer { lock?.release() }
+        if let path, lock?.acquired == true, let cached = Self.readCache(path), cached.expiresAt - refreshMargin > now {
+            client.logger.debug("installation token from cache after waiting", ["installation": .int(installationID)])
             return "Bearer \(cached.token)"
         }
         let jwt = try makeJWT(now: now)
@@ -172,5 +185,29 @@ public enum ISO8601 {
         let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
         func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return "\(y)-\(two(m))-\(two(d))T\(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60))Z"
+    }
+}
+
+/// An advisory `flock` on the token cache, held while one process mints, given up at the deadline.
+final class CacheLock {
+    private var fd: Int32 = -1
+    private(set) var acquired = false
+
+    init(path: String, deadline: Deadline) {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        let until = Deadline(millisecondsFromNow: min(3_000, max(0, deadline.remainingMilliseconds - 1_000)))
+        while true {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { acquired = true; return }
+            if until.hasExpired { return }
+            Deadline.sleep(milliseconds: 5)
+        }
+    }
+
+    func release() {
+        guard fd >= 0 else { return }
+        if acquired { flock(fd, LOCK_UN) }
+        close(fd)
+        fd = -1
     }
 }

@@ -27,7 +27,7 @@ public final class CGIHost: @unchecked Sendable {
     /// Starts `server` with `deploy/cgi/<server>.conf` filled in. `secrets` are written as files of mode 0600.
     public init(_ server: Server, deployDirectory: String, binDirectory: String, functionsDirectory: String,
                 githubAPI: String, secrets: [String: String], config: String? = nil,
-                maxBody: String = "25m", functionMaxBody: Int = 26_214_400) throws {
+                maxBody: String = "25m", functionMaxBody: Int = 26_214_400, extraEnvironment: [String: String] = [:]) throws {
         self.server = server
         prefix = NSTemporaryDirectory() + "cgihost-\(server.rawValue)-\(UUID().uuidString.prefix(8))"
         let fm = FileManager.default
@@ -48,6 +48,9 @@ public final class CGIHost: @unchecked Sendable {
                        "MAX_BODY_KB": "\(kb)", "FUNCTION_MAX_BODY": "\(functionMaxBody)", "FUNCTIONS_DIR": functionsDirectory] {
             text = text.replacingOccurrences(of: "@\(k)@", with: v)
         }
+        let extraNginx = extraEnvironment.sorted { $0.key < $1.key }.map { "fastcgi_param \($0.key) \($0.value);" }.joined(separator: "\n            ")
+        let extraLighttpd = extraEnvironment.sorted { $0.key < $1.key }.map { "\"\($0.key)\" => \"\($0.value)\"," }.joined(separator: "\n        ")
+        text = text.replacingOccurrences(of: "# @EXTRA_NGINX@", with: extraNginx).replacingOccurrences(of: "# @EXTRA_LIGHTTPD@", with: extraLighttpd)
         let conf = "\(prefix)/\(server.rawValue).conf"
         try text.write(toFile: conf, atomically: true, encoding: .utf8)
         switch server {

@@ -1,0 +1,127 @@
+import Foundation
+import Crypto
+import _CryptoExtras
+import SwitchyardCore
+import SwitchyardTesting
+
+/// Load under a real CGI server: wrk against nginx + fcgiwrap hosting update-branch (signed webhooks
+/// it plans in dry-run, with GitHub App auth against the emulator) and, in the same run, a C CGI
+/// program that reads the body and writes a line (the floor for this architecture).
+/// Usage: load-test [--seconds N] [--connections N] [--bin DIR]
+var seconds = 10, connections = 32
+let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+var binDir = (exe as NSString).deletingLastPathComponent
+var args = CommandLine.arguments.dropFirst().makeIterator()
+while let a = args.next() {
+    switch a {
+    case "--seconds": seconds = min(60, max(1, Int(args.next() ?? "") ?? seconds))
+    case "--connections": connections = min(256, max(1, Int(args.next() ?? "") ?? connections))
+    case "--bin": binDir = args.next() ?? binDir
+    default: print("usage: load-test [--seconds N] [--connections N] [--bin DIR]"); exit(2)
+    }
+}
+func say(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
+let source = URL(fileURLWithPath: (exe as NSString).deletingLastPathComponent).appendingPathComponent("../../..").standardized.path
+guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk"), CGIHost.available(.nginx) else {
+    say("load-test needs wrk, nginx and fcgiwrap (apt-get install wrk nginx fcgiwrap)"); exit(2)
+}
+
+// The world, an App, and a bin folder holding the function and the C floor.
+let gh = try GitHubEmulator()
+try Fixture.load(Fixture.demo, into: gh)
+let api = try gh.start()
+let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+gh.addApp(id: 77, slug: "switchyard", publicKeyPEM: key.publicKey.pemRepresentation, installations: [4242])
+let work = NSTemporaryDirectory() + "load-\(getpid())"
+let bin = work + "/bin"
+try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+try FileManager.default.createSymbolicLink(atPath: bin + "/update-branch", withDestinationPath: binDir + "/update-branch")
+let cc = Process()
+cc.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
+cc.arguments = ["-O2", "-o", bin + "/floor", source + "/bench/floor.c"]
+try cc.run(); cc.waitUntilExit()
+guard cc.terminationStatus == 0 else { say("cannot build bench/floor.c"); exit(1) }
+
+let secret = "load-secret"
+let cache = work + "/cache"
+let host = try CGIHost(.nginx, deployDirectory: source + "/deploy/cgi", binDirectory: bin, functionsDirectory: source + "/functions",
+                       githubAPI: api, secrets: ["github-webhook-secret": secret, "github-token": "unused", "mattermost-token": "m",
+                                                 "slack-signing-secret": "s", "github-app-private-key": key.pkcs8PEMRepresentation],
+                       extraEnvironment: ["GITHUB_APP_ID": "77", "GITHUB_APP_PRIVATE_KEY_FILE": "\(work)/secrets-link/github-app-private-key",
+                                          "SWITCHYARD_DRY_RUN": "1", "SWITCHYARD_LOG_LEVEL": "error"])
+try FileManager.default.createSymbolicLink(atPath: work + "/secrets-link", withDestinationPath: host.prefix + "/secrets")
+defer { host.stop(); try? FileManager.default.removeItem(atPath: work) }
+_ = cache
+
+// A signed /update-branch comment, planned in dry-run: reads GitHub (App token, cache), writes nothing.
+let commentID = gh.addComment("acme/widgets", issue: 1, user: "maint-mona", body: "/update-branch")
+let body = gh.commentEvent("acme/widgets", commentID: commentID).encoded()
+let signature = "sha256=" + HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+    .map { String(format: "%02x", $0) }.joined()
+func script(_ name: String, event: String, body: String) throws -> String {
+    let sig = "sha256=" + HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+        .map { String(format: "%02x", $0) }.joined()
+    let escaped = body.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    let path = work + "/\(name).lua"
+    try """
+        wrk.method = "POST"
+        wrk.body = "\(escaped)"
+        wrk.headers["Content-Type"] = "application/json"
+        wrk.headers["X-GitHub-Event"] = "\(event)"
+        wrk.headers["X-GitHub-Delivery"] = "load"
+        wrk.headers["X-Hub-Signature-256"] = "\(sig)"
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+_ = signature
+// The throughput workload: a signed PR event update-branch verifies, decodes and ignores (no GitHub call).
+let ignored = try script("ignored", event: "pull_request", body: gh.pullRequestEvent("acme/widgets", 1, action: "opened").encoded())
+// The concurrency workload: a planned /update-branch that reads GitHub with App auth and the shared token cache.
+let planned = try script("planned", event: "issue_comment", body: body)
+
+struct Result { var rps: Double; var p99: String; var non2xx: Int; var requests: Int }
+@MainActor func wrk(_ path: String, _ lua: String, seconds: Int) throws -> Result {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+    p.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--timeout", "20s", "--latency", "-s", lua, host.baseURL + path]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    func field(_ prefix: String) -> String? {
+        text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
+            .map { $0.trimmingCharacters(in: .whitespaces).dropFirst(prefix.count).trimmingCharacters(in: .whitespaces) }
+    }
+    let requests = text.split(separator: "\n").first { $0.contains("requests in") }.flatMap { Int($0.trimmingCharacters(in: .whitespaces).split(separator: " ")[0]) } ?? 0
+    return Result(rps: Double(field("Requests/sec:") ?? "0") ?? 0, p99: field("99%") ?? "?",
+                  non2xx: Int(field("Non-2xx or 3xx responses:") ?? "0") ?? 0, requests: requests)
+}
+
+func zombies() -> Int {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { name in
+        guard Int(name) != nil, let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
+    }.count
+}
+
+let zombiesBefore = zombies()
+let floor = try wrk("/hooks/floor", ignored, seconds: seconds)
+let function = try wrk("/hooks/update-branch", ignored, seconds: seconds)
+let reads = try wrk("/hooks/update-branch", planned, seconds: max(2, seconds / 2))
+usleep(500_000)
+let zombiesAfter = zombies()
+let cacheFiles = ((try? FileManager.default.contentsOfDirectory(atPath: host.prefix + "/cache")) ?? []).filter { $0.hasSuffix(".json") }
+let cacheOK = cacheFiles.count == 1 && (try? JSON.parse(Array(FileManager.default.contents(atPath: host.prefix + "/cache/" + cacheFiles[0]) ?? Data())))?["token"] != nil
+
+say("CGI load, nginx + fcgiwrap, \(connections) connections, \(seconds) s each (wrk)")
+say(String(format: "  %-34@ %9.1f req/s   p99 %8@   non-2xx %d of %d", "C CGI floor (reads body, writes a line)" as NSString, floor.rps, floor.p99 as NSString, floor.non2xx, floor.requests))
+say(String(format: "  %-34@ %9.1f req/s   p99 %8@   non-2xx %d of %d", "update-branch, signed, ignored" as NSString, function.rps, function.p99 as NSString, function.non2xx, function.requests))
+say(String(format: "  %-34@ %9.1f req/s   p99 %8@   non-2xx %d of %d", "update-branch, planned (GitHub reads)" as NSString, reads.rps, reads.p99 as NSString, reads.non2xx, reads.requests))
+say(String(format: "  throughput ratio to the floor: %.0f%% (target ≥ 50%% with release binaries)", floor.rps > 0 ? function.rps / floor.rps * 100 : 0))
+say("  installation tokens minted: \(gh.mintedTokenCount); token cache intact: \(cacheOK); zombies: \(zombiesAfter - zombiesBefore)")
+let ok = function.non2xx == 0 && floor.non2xx == 0 && reads.non2xx == 0 && function.requests > 0 && reads.requests > 0
+    && cacheOK && zombiesAfter <= zombiesBefore
+say(ok ? "  load: ok" : "  load: FAILED")
+exit(ok ? 0 : 1)

@@ -28,7 +28,8 @@ let package = Package(
         // libcurl, loaded on first use and wrapped so that its variadic setopt calls are callable from Swift.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         // Pure value types: events, commands, plans, replies, errors, config. No I/O.
-        .target(name: "SwitchyardCore", swiftSettings: strict),
+        .target(name: "SwitchyardCore", exclude: ["README.md"],
+            swiftSettings: strict),
         // Real clients: HTTP over libcurl, GitHub REST, GitHub App auth.
         .target(
             name: "SwitchyardGitHub",
@@ -98,7 +99,7 @@ let package = Package(
             name: "housekeeping",
             dependencies: ["SwitchyardRuntime", "Housekeeping"],
             path: "functions/housekeeping",
-            exclude: ["function.yaml", "README.md"],
+            exclude: ["function.yaml", "README.md", "housekeeping.sample.yaml"],
             swiftSettings: strict),
         .executableTarget(
             name: "e2e-trigger",

@@ -137,7 +137,8 @@ extension CherryPick: Capability {
             return Plan(outcome: .planned, actions: [], message: "would cherry-pick \(source.commits.map { String($0.prefix(10)) }.joined(separator: ", ")) to "
                         + jobs.map { "\($0.request.target) as \($0.branch)" }.joined(separator: ", "))
         }
-        let results = jobs.map { ($0, perform($0, settings: settings, github: github)) }
+        let stale = Int64((context.settings?.deadlineMilliseconds ?? 9_000) / 1000 + 2)
+        let results = jobs.map { ($0, perform($0, settings: settings, github: github, staleAfter: stale)) }
         let summary = results.map { job, outcome -> String in
             switch outcome {
             case .created(let n, _): "\(job.request.target): #\(n)"

@@ -2,6 +2,14 @@ import SwitchyardCore
 import SwitchyardGitHub
 
 extension CherryPick {
+    /// True when `ref` points at a commit older than `staleAfter` seconds: nobody is working on it any more.
+    func isLeftover(_ ref: String, repo: RepoRef, github: some CherryPickGitHub, staleAfter: Int64) throws -> Bool {
+        guard let sha = try github.refSHA(repo, ref) else { return true }
+        let commit = try github.gitCommit(repo, sha)
+        guard let date = (commit.committer?.date ?? commit.author?.date).flatMap(ISO8601.parse) else { return true }
+        return Deadline.epochMillis() / 1000 - date > staleAfter
+    }
+
     /// Decides which commits a merged PR contributed: the squash commit, the rebased range, or the
     /// merge commit (applied against its first parent).
     public func source(of pull: GitHub.PullRequest, repo: RepoRef, github: some CherryPickGitHub) throws -> Source {
@@ -25,7 +33,9 @@ extension CherryPick {
     /// Performs one job: each commit is applied onto the target through a temporary ref and `POST /merges`,
     /// then the branch is created (the lock: one of two racing invocations wins) and the PR opened.
     /// Temporary refs are deleted whatever happens.
-    public func perform(_ job: Job, settings: Settings, github: some CherryPickGitHub) -> Outcome {
+    /// `staleAfter`: seconds after which a temporary ref or an unfinished branch is a leftover of a
+    /// failed invocation (no invocation lives longer than its deadline) rather than another one's work.
+    public func perform(_ job: Job, settings: Settings, github: some CherryPickGitHub, staleAfter: Int64 = 11) -> Outcome {
         let repo = job.pull.repo
         var temporary: [String] = []
         defer { for ref in temporary { try? github.deleteRef(repo, ref) } }
@@ -38,8 +48,12 @@ extension CherryPick {
                 // commit into it applies exactly that commit's change.
                 let sibling = try github.createCommit(repo, message: "switchyard: temporary base for cherry-picking \(sha)",
                                                       tree: head.tree, parents: [parent], author: nil)
-                let tmp = "switchyard-tmp/\(job.branch)-\(i)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
-                guard try github.createRef(repo, "refs/heads/\(tmp)", sha: sibling.sha) else { return .failed("a temporary branch already exists.") }
+                // Deterministic, so a leftover of a failed invocation is found and reused (and then deleted).
+                let tmp = "switchyard-tmp/\(job.branch)-\(i)"
+                if try !github.createRef(repo, "refs/heads/\(tmp)", sha: sibling.sha) {
+                    guard try isLeftover("refs/heads/\(tmp)", repo: repo, github: github, staleAfter: staleAfter) else { return .inProgress }
+                    try github.forceRef(repo, "refs/heads/\(tmp)", sha: sibling.sha)
+                }
                 temporary.append("refs/heads/\(tmp)")
                 let merged = try github.merge(repo, base: tmp, head: sha, message: "switchyard: apply \(sha)")
                 try github.deleteRef(repo, "refs/heads/\(tmp)")
@@ -49,7 +63,9 @@ extension CherryPick {
                     let files = (try? github.commitFiles(repo, sha)) ?? []
                     return .conflict(commit: sha, files: files)
                 case .nothingToMerge:
-                    continue
+                    // The sibling lacks the commit's change by construction: only a concurrent invocation
+                    // moving the temporary ref can make this happen.
+                    return .inProgress
                 case .merged(_, let tree):
                     var message = picked.message
                     while message.hasSuffix("\n") { message.removeLast() }
@@ -59,11 +75,12 @@ extension CherryPick {
                 }
             }
             // Creating the branch is the lock: a racing invocation finds it and stands back.
-            guard try github.createRef(repo, "refs/heads/\(job.branch)", sha: head.sha) else {
+            if try !github.createRef(repo, "refs/heads/\(job.branch)", sha: head.sha) {
                 if let pr = try github.openPulls(repo, head: "\(repo.owner):\(job.branch)", base: job.request.target).first {
                     return .existing(number: pr.number, url: pr.htmlUrl ?? "")
                 }
-                return .inProgress
+                // A branch without a PR: another invocation is about to open it, or one failed after pushing.
+                guard try isLeftover("refs/heads/\(job.branch)", repo: repo, github: github, staleAfter: staleAfter) else { return .inProgress }
             }
             let pr = try github.createPull(repo, title: "[\(job.request.target)] \(job.title)", head: job.branch,
                                            base: job.request.target, body: job.body)

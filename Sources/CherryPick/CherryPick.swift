@@ -11,6 +11,8 @@ public protocol CherryPickGitHub: PermissionReading, CommentReading {
     func createCommit(_ repo: RepoRef, message: String, tree: String, parents: [String], author: GitHub.Commit.Person?) throws -> GitHub.GitCommit
     func createRef(_ repo: RepoRef, _ ref: String, sha: String) throws -> Bool
     func deleteRef(_ repo: RepoRef, _ ref: String) throws
+    func refSHA(_ repo: RepoRef, _ ref: String) throws -> String?
+    func forceRef(_ repo: RepoRef, _ ref: String, sha: String) throws
     func merge(_ repo: RepoRef, base: String, head: String, message: String) throws -> GitHubClient.MergeResult
     func openPulls(_ repo: RepoRef, head: String, base: String) throws -> [GitHub.PullRequest]
     func createPull(_ repo: RepoRef, title: String, head: String, base: String, body: String) throws -> GitHub.PullRequest

@@ -9,6 +9,8 @@ public struct PipelineRun: Sendable, Equatable, Codable {
     public var options: String
     /// `running`, `success`, `failure`, `cancelled`.
     public var state: String
+    /// What started it (`comment:<id>`, `label:<sha>`), so a redelivery is recognised.
+    public var source: String? = nil
 }
 
 /// What a CI backend must do for e2e-trigger. A third backend (Buildkite, Jenkins) is one file.

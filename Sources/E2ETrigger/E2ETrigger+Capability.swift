@@ -111,6 +111,9 @@ extension E2ETrigger: Capability {
         let optionText = options.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
         let sticky = try github.comment(on: ref, marked: Self.marker)
         var runs = Self.state(in: sticky?.body)
+        if let key = reply?.key, runs.contains(where: { $0.source == key }) {
+            return .ignore("this request already started a run (delivery replayed)")
+        }
         let backend = try backend(s, repo: ref.repo, context: context)
         // The same head and options already running: link it instead of starting another.
         if let same = runs.last(where: { $0.sha == pull.head.sha && $0.options == optionText && $0.state == "running" }),
@@ -138,7 +141,7 @@ extension E2ETrigger: Capability {
         }
         for (k, v) in options { inputs[k] = v }
         let started = try backend.start(ref: s.ref ?? pull.base.ref, inputs: inputs)
-        runs.append(PipelineRun(id: started.id, url: started.url, sha: pull.head.sha, options: optionText, state: "running"))
+        runs.append(PipelineRun(id: started.id, url: started.url, sha: pull.head.sha, options: optionText, state: "running", source: reply?.key))
         let headline = "⏳ Started by @\(who) on `\(pull.head.sha.prefix(7))`\(optionText.isEmpty ? "" : " with `\(optionText)`"): \(started.url)"
         return .perform([
             .setStatus(repo: ref.repo, sha: pull.head.sha, state: "pending", context: s.context, description: "End-to-end tests are running", targetURL: started.url),

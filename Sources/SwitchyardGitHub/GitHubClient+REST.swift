@@ -246,6 +246,24 @@ extension GitHubClient {
         }
     }
 
+    /// The commit a ref points at, or nil.
+    public func refSHA(_ repo: RepoRef, _ ref: String) throws -> String? {
+        let path = ref.hasPrefix("refs/") ? String(ref.dropFirst(5)) : ref
+        do {
+            let json = try JSON.parse(try send("GET", Self.repoPath(repo) + "/git/ref/" + path.split(separator: "/").map { Self.percentEncode(String($0)) }.joined(separator: "/")).body)
+            return json["object"]?["sha"]?.string
+        } catch let e as GitHubError where e.status == 404 {
+            return nil
+        }
+    }
+
+    /// Points a ref at `sha`, even when that is not a fast forward.
+    public func forceRef(_ repo: RepoRef, _ ref: String, sha: String) throws {
+        let path = ref.hasPrefix("refs/") ? String(ref.dropFirst(5)) : ref
+        try send("PATCH", Self.repoPath(repo) + "/git/refs/" + path.split(separator: "/").map { Self.percentEncode(String($0)) }.joined(separator: "/"),
+                 json: ["sha": .string(sha), "force": true])
+    }
+
     public func deleteRef(_ repo: RepoRef, _ ref: String) throws {
         let path = ref.hasPrefix("refs/") ? String(ref.dropFirst(5)) : ref
         do {

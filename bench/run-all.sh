@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Every benchmark in one command, as ratios against floors measured in the same run:
+#  1. cold start of every function in CGI, pipe and OpenFaaS modes on a signed 25 KB pull_request.edited it
+#     verifies, decodes and ignores, against a C program that reads stdin and writes a line;
+#  2. CGI throughput and p99 under nginx + fcgiwrap (wrk) against a C CGI program.
+# Usage: bench/run-all.sh [runs-per-round] [rounds]   (default 100 × 3; about 3 minutes after the build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-100}
+rounds=${2:-3}
+out=.build/bench
+mkdir -p "$out"
+flags=(-c release --static-swift-stdlib -Xswiftc -static-executable --scratch-path .build-release)
+functions=()
+for dir in functions/*/; do functions+=("$(basename "$dir")"); done
+for f in "${functions[@]}"; do swift build "${flags[@]}" --product "$f" 2>&1 | grep -E "error" || true; done
+bin=$(swift build "${flags[@]}" --show-bin-path)
+cc -O2 -o "$out/floor" bench/floor.c
+cc -O2 -o "$out/runloop" bench/runloop.c
+
+secret=bench-secret
+python3 - "$out" "$secret" <<'PY'
+import base64, hashlib, hmac, json, sys
+out, secret = sys.argv[1], sys.argv[2].encode()
+p = json.load(open("../shared/corpus/github-webhooks/pull_request.opened.json"))
+p["action"] = "edited"  # an action no function acts on: the cost is verify, decode, decide
+p["pull_request"]["body"] = "x" * 64
+raw = json.dumps(p, separators=(",", ":"))
+p["pull_request"]["body"] = "x" * max(64, 25 * 1024 - len(raw) + 64)
+raw = json.dumps(p, separators=(",", ":")).encode()
+sig = "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
+open(f"{out}/payload.json", "wb").write(raw)
+open(f"{out}/signature", "w").write(sig)
+env = {"headers": {"content-type": "application/json", "x-github-event": "pull_request", "x-github-delivery": "bench",
+                   "x-hub-signature-256": sig}, "body": raw.decode(), "isBase64Encoded": False}
+open(f"{out}/envelope.json", "w").write(json.dumps(env))
+PY
+sig=$(cat "$out/signature")
+size=$(stat -c %s "$out/payload.json")
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+measure() {  # measure <mode> <function>: prints "median_ms floor_ms peak_kib"
+  local mode=$1 f=$2 input=$out/payload.json
+  local -a env=(GITHUB_WEBHOOK_SECRET=$secret SWITCHYARD_LOG_LEVEL=error GITHUB_API_URL=http://127.0.0.1:9
+                SWITCHYARD_FUNCTIONS_DIR="$(pwd)/functions")
+  case $mode in
+    cgi) env+=(GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=$size
+               HTTP_X_GITHUB_EVENT=pull_request HTTP_X_GITHUB_DELIVERY=bench HTTP_X_HUB_SIGNATURE_256=$sig) ;;
+    openfaas) env+=(Http_Method=POST Http_Content_Type=application/json Http_X_Github_Event=pull_request
+                    Http_X_Github_Delivery=bench Http_X_Hub_Signature_256=$sig) ;;
+    pipe) input=$out/envelope.json ;;
+  esac
+  local fl=() fn=() peak=0
+  for ((i = 0; i < rounds; i++)); do
+    read -r a _ _ < <(env -i "${env[@]}" "$out/runloop" "$runs" "$input" "$out/floor")
+    read -r b rss fails < <(env -i "${env[@]}" "$out/runloop" "$runs" "$input" "$bin/$f")
+    fl+=("$a"); fn+=("$b"); (( rss > peak )) && peak=$rss
+  done
+  echo "$(median "${fn[@]}") $(median "${fl[@]}") $peak"
+}
+
+echo "Switchyard benchmarks — $(date -u +%Y-%m-%d), $(nproc) cores, $(swift --version 2>/dev/null | head -1)"
+echo
+echo "Cold start: signed ${size}-byte pull_request webhook, verify + decode + decide (ignored), median of $rounds rounds × $runs execs"
+printf '| %-15s | %-8s | %9s | %9s | %7s | %9s |\n' function mode "per exec" floor ratio "peak RSS"
+printf '|%s|%s|%s|%s|%s|%s|\n' "-----------------" "----------" "-----------" "-----------" "---------" "-----------"
+for f in "${functions[@]}"; do
+  for mode in cgi pipe openfaas; do
+    read -r ms floor kib < <(measure "$mode" "$f")
+    printf '| %-15s | %-8s | %6.3f ms | %6.3f ms | %6.2f× | %5.1f MiB |\n' "$f" "$mode" "$ms" "$floor" \
+      "$(awk -v a="$ms" -v b="$floor" 'BEGIN {print a / b}')" "$(awk -v k="$kib" 'BEGIN {print k / 1024}')"
+  done
+done
+echo
+if command -v wrk >/dev/null && [ -x /usr/sbin/nginx ] && [ -x /usr/sbin/fcgiwrap ]; then
+  swift build --product load-test >/dev/null
+  .build/debug/load-test --seconds 10 --bin "$bin"
+else
+  echo "CGI throughput: skipped (needs wrk, nginx and fcgiwrap)"
+fi
+echo
+echo "GitHub requests per operation: see bench/README.md (each is asserted by a test)."

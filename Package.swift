@@ -28,8 +28,7 @@ let package = Package(
         // libcurl, loaded on first use and wrapped so that its variadic setopt calls are callable from Swift.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         // Pure value types: events, commands, plans, replies, errors, config. No I/O.
-        .target(name: "SwitchyardCore", exclude: ["README.md"],
-            swiftSettings: strict),
+        .target(name: "SwitchyardCore", swiftSettings: strict),
         // Real clients: HTTP over libcurl, GitHub REST, GitHub App auth.
         .target(
             name: "SwitchyardGitHub",
@@ -62,6 +61,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
+            exclude: ["README.md"],
             swiftSettings: strict),
         .executableTarget(name: "github-emulator", dependencies: ["SwitchyardTesting"], swiftSettings: strict),
         .executableTarget(name: "fuzz-functions", dependencies: ["SwitchyardTesting"], swiftSettings: strict),

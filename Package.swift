@@ -5,15 +5,19 @@ import Foundation
 /// Release builds link the Swift runtime statically (`--static-swift-stdlib`), see README.
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
+/// The functions: executable name, capability library, extra files in its folder.
+let functions: [(name: String, library: String, extra: [String])] = [
+    ("update-branch", "UpdateBranch", []),
+    ("sla-check", "SlaCheck", []),
+    ("cherry-pick", "CherryPick", []),
+    ("slash-dispatch", "SlashDispatch", []),
+    ("housekeeping", "Housekeeping", ["housekeeping.sample.yaml"]),
+    ("e2e-trigger", "E2ETrigger", []),
+]
+
 let package = Package(
     name: "switchyard",
     products: [
-        .executable(name: "update-branch", targets: ["update-branch"]),
-        .executable(name: "sla-check", targets: ["sla-check"]),
-        .executable(name: "cherry-pick", targets: ["cherry-pick"]),
-        .executable(name: "slash-dispatch", targets: ["slash-dispatch"]),
-        .executable(name: "housekeeping", targets: ["housekeeping"]),
-        .executable(name: "e2e-trigger", targets: ["e2e-trigger"]),
         .executable(name: "github-emulator", targets: ["github-emulator"]),
         .executable(name: "playground", targets: ["playground"]),
         .executable(name: "fuzz-functions", targets: ["fuzz-functions"]),
@@ -46,13 +50,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
-        // Capabilities: one library each.
-        .target(name: "UpdateBranch", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
-        .target(name: "SlaCheck", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
-        .target(name: "CherryPick", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
-        .target(name: "SlashDispatch", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
-        .target(name: "Housekeeping", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
-        .target(name: "E2ETrigger", dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"], swiftSettings: strict),
         // Emulators and helpers for tests and the playground.
         .target(
             name: "SwitchyardTesting",
@@ -70,53 +67,26 @@ let package = Package(
             dependencies: ["SwitchyardTesting", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             swiftSettings: strict),
         .executableTarget(name: "playground", dependencies: ["SwitchyardTesting", "SwitchyardRuntime"], swiftSettings: strict),
-        // Functions: one executable each.
-        .executableTarget(
-            name: "update-branch",
-            dependencies: ["SwitchyardRuntime", "UpdateBranch"],
-            path: "functions/update-branch",
-            exclude: ["function.yaml", "README.md"],
-            swiftSettings: strict),
-        .executableTarget(
-            name: "sla-check",
-            dependencies: ["SwitchyardRuntime", "SlaCheck"],
-            path: "functions/sla-check",
-            exclude: ["function.yaml", "README.md"],
-            swiftSettings: strict),
-        .executableTarget(
-            name: "cherry-pick",
-            dependencies: ["SwitchyardRuntime", "CherryPick"],
-            path: "functions/cherry-pick",
-            exclude: ["function.yaml", "README.md"],
-            swiftSettings: strict),
-        .executableTarget(
-            name: "slash-dispatch",
-            dependencies: ["SwitchyardRuntime", "SlashDispatch"],
-            path: "functions/slash-dispatch",
-            exclude: ["function.yaml", "README.md"],
-            swiftSettings: strict),
-        .executableTarget(
-            name: "housekeeping",
-            dependencies: ["SwitchyardRuntime", "Housekeeping"],
-            path: "functions/housekeeping",
-            exclude: ["function.yaml", "README.md", "housekeeping.sample.yaml"],
-            swiftSettings: strict),
-        .executableTarget(
-            name: "e2e-trigger",
-            dependencies: ["SwitchyardRuntime", "E2ETrigger"],
-            path: "functions/e2e-trigger",
-            exclude: ["function.yaml", "README.md"],
-            swiftSettings: strict),
         .testTarget(
             name: "SwitchyardTests",
             dependencies: [
-                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting", "UpdateBranch", "SlaCheck", "CherryPick", "SlashDispatch", "Housekeeping", "E2ETrigger",
+                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
-            ],
+            ] + functions.map { .target(name: $0.library) },
             swiftSettings: strict),
     ]
 )
+
+// Functions: one executable each, in functions/<name>/, over its capability library.
+for f in functions {
+    package.targets.append(.target(name: f.library, dependencies: ["SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime"],
+                                   swiftSettings: strict))
+    package.products.insert(.executable(name: f.name, targets: [f.name]), at: 0)
+    package.targets.append(.executableTarget(
+        name: f.name, dependencies: ["SwitchyardRuntime", .target(name: f.library)], path: "functions/\(f.name)",
+        exclude: ["function.yaml", "README.md"] + f.extra, swiftSettings: strict))
+}
 
 // libFuzzer targets exist only in fuzzing builds: SWITCHYARD_FUZZ=1 swift build --product fuzz-parsers
 // -Xswiftc -sanitize=fuzzer -Xswiftc -use-ld=lld --scratch-path .build-fuzz (see fuzz/README.md).

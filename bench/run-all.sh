@@ -4,6 +4,7 @@
 #     verifies, decodes and ignores, against a C program that reads stdin and writes a line;
 #  2. CGI throughput and p99 under nginx + fcgiwrap (wrk) against a C CGI program.
 # Usage: bench/run-all.sh [runs-per-round] [rounds]   (default 100 × 3; about 3 minutes after the build)
+# FUNCTIONS="a b" and MODES="cgi pipe" narrow the cold-start table; SKIP_LOAD=1 skips the load run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-100}
@@ -12,7 +13,9 @@ out=.build/bench
 mkdir -p "$out"
 flags=(-c release --static-swift-stdlib -Xswiftc -static-executable --scratch-path .build-release)
 functions=()
-for dir in functions/*/; do functions+=("$(basename "$dir")"); done
+if [ -n "${FUNCTIONS:-}" ]; then read -r -a functions <<< "$FUNCTIONS"
+else for dir in functions/*/; do functions+=("$(basename "$dir")"); done; fi
+read -r -a modes <<< "${MODES:-cgi pipe openfaas}"
 for f in "${functions[@]}"; do swift build "${flags[@]}" --product "$f" 2>&1 | grep -E "error" || true; done
 bin=$(swift build "${flags[@]}" --show-bin-path)
 cc -O2 -o "$out/floor" bench/floor.c
@@ -65,18 +68,19 @@ echo "Cold start: signed ${size}-byte pull_request webhook, verify + decode + de
 printf '| %-15s | %-8s | %9s | %9s | %7s | %9s |\n' function mode "per exec" floor ratio "peak RSS"
 printf '|%s|%s|%s|%s|%s|%s|\n' "-----------------" "----------" "-----------" "-----------" "---------" "-----------"
 for f in "${functions[@]}"; do
-  for mode in cgi pipe openfaas; do
+  for mode in "${modes[@]}"; do
     read -r ms floor kib < <(measure "$mode" "$f")
     printf '| %-15s | %-8s | %6.3f ms | %6.3f ms | %6.2f× | %5.1f MiB |\n' "$f" "$mode" "$ms" "$floor" \
       "$(awk -v a="$ms" -v b="$floor" 'BEGIN {print a / b}')" "$(awk -v k="$kib" 'BEGIN {print k / 1024}')"
   done
 done
 echo
-if command -v wrk >/dev/null && [ -x /usr/sbin/nginx ] && [ -x /usr/sbin/fcgiwrap ]; then
+if [ "${SKIP_LOAD:-}" = 1 ]; then
+  :
+elif command -v wrk >/dev/null && [ -x /usr/sbin/nginx ] && [ -x /usr/sbin/fcgiwrap ]; then
   swift build --product load-test >/dev/null
   .build/debug/load-test --seconds 10 --bin "$bin"
 else
   echo "CGI throughput: skipped (needs wrk, nginx and fcgiwrap)"
 fi
-echo
-echo "GitHub requests per operation: see bench/README.md (each is asserted by a test)."
+[ "${SKIP_LOAD:-}" = 1 ] || { echo; echo "GitHub requests per operation: see bench/README.md (each is asserted by a test)."; }

@@ -10,9 +10,7 @@ struct E2ETriggerEndToEndTests {
     let full = "acme/widgets"
 
     func config(_ e2e: String) throws -> String {
-        let path = NSTemporaryDirectory() + "e2e-\(UUID().uuidString).yaml"
-        try "defaults:\n  e2e:\n\(e2e)".write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try Support.writeConfig("defaults:\n  e2e:\n\(e2e)")
     }
 
     func run(_ gh: GitHubEmulator, _ url: String, _ event: String, _ payload: JSON, config: String, extra: [String: String] = [:],

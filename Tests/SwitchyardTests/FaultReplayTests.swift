@@ -19,16 +19,14 @@ struct FaultReplayTests {
     static let scenarios = ["update-branch", "sla-check", "cherry-pick", "housekeeping", "e2e-trigger"].map(Scenario.init)
 
     static func config() throws -> String {
-        let path = NSTemporaryDirectory() + "faults-\(UUID().uuidString).yaml"
-        try """
+        return try Support.writeConfig("""
             defaults:
               cla: { signers: { list: [maint-mona, octo-contributor] } }
               housekeeping:
                 label-messages:
                   - { label: Needs Rebase, message: "{author} please rebase." }
               e2e: { workflow: e2e.yml }
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+            """)
     }
 
     /// A fresh world for a scenario, and its steps.

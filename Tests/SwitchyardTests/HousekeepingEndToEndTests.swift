@@ -10,8 +10,7 @@ struct HousekeepingEndToEndTests {
     let full = "acme/widgets"
 
     func config(_ extra: String = "") throws -> String {
-        let path = NSTemporaryDirectory() + "hk-\(UUID().uuidString).yaml"
-        try """
+        return try Support.writeConfig("""
             defaults:
               housekeeping:
                 label-messages:
@@ -28,8 +27,7 @@ struct HousekeepingEndToEndTests {
                   per-page: 2
                   pages: 1
             \(extra)
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+            """)
     }
 
     func run(_ gh: GitHubEmulator, _ url: String, _ event: String, _ payload: JSON, config: String) throws -> Support.Run {

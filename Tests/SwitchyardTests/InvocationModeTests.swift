@@ -186,8 +186,7 @@ struct InvocationModeTests {
 
     @Test func mattermostAndSlackCommands() throws {
         let (gh, url) = try Support.world()
-        let config = NSTemporaryDirectory() + "chat-\(UUID().uuidString).yaml"
-        try "chat:\n  users:\n    mattermost:alan: maint-mona\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try Support.writeConfig("chat:\n  users:\n    mattermost:alan: maint-mona\n")
         let token = "mmtoken\(UUID().uuidString.prefix(8))"
         func form(_ text: String, user: String = "alan") -> [UInt8] {
             Array("channel_id=c1&channel_name=town-square&command=%2Fswitchyard&response_url=http%3A%2F%2Flocalhost%2Fhooks&team_domain=t&team_id=t1&text=\(text)&token=\(token)&trigger_id=x&user_id=u1&user_name=\(user)".utf8)

@@ -24,14 +24,13 @@ struct SecretScanTests {
         let lab = GitLabEmulator(token: gitlab)
         let labURL = try lab.start()
         defer { lab.stop() }
-        let config = NSTemporaryDirectory() + "leak-\(UUID().uuidString).yaml"
-        try """
+        let config = try Support.writeConfig("""
             chat:
               users: { "mattermost:alan": maint-mona }
             defaults:
               cla: { signers: { list: [maint-mona] } }
               e2e: { backend: gitlab, gitlab: { project: acme/ci } }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            """)
         let repo = try #require(gh.repo("acme/widgets"))
         try repo.git.setRef("refs/heads/release-1.0", to: repo.git.resolve("refs/heads/main")!)
 

@@ -33,8 +33,7 @@ struct SlaCheckEndToEndTests {
         let (gh, url) = try Support.world()
         gh.addUser("new-nia", emails: ["nia@example.com"])
         let list = try SignerList()
-        let config = NSTemporaryDirectory() + "cla-\(UUID().uuidString).yaml"
-        try """
+        let config = try Support.writeConfig("""
             defaults:
               cla:
                 sign-url: https://cla.example.com/acme
@@ -42,7 +41,7 @@ struct SlaCheckEndToEndTests {
                   url: \(list.server.baseURL)/signers.csv
                 check-interval: 0
             \(extraConfig)
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            """)
         return World(gh: gh, url: url, list: list, config: config)
     }
 

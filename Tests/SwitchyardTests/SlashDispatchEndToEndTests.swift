@@ -14,8 +14,7 @@ struct SlashDispatchEndToEndTests {
     let token = "mm-token-\(UUID().uuidString.prefix(6))"
 
     func config(_ extra: String = "") throws -> String {
-        let path = NSTemporaryDirectory() + "dispatch-\(UUID().uuidString).yaml"
-        try """
+        return try Support.writeConfig("""
             chat:
               users:
                 mattermost:alan: maint-mona
@@ -24,8 +23,7 @@ struct SlashDispatchEndToEndTests {
               cla:
                 signers: { list: [maint-mona] }
             \(extra)
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+            """)
     }
 
     func env(_ gh: GitHubEmulator, _ url: String, config: String, extra: [String: String] = [:]) -> [String: String] {
@@ -249,8 +247,7 @@ struct ManifestTests {
         try "#!/bin/sh\ncat >/dev/null\nsleep 3\necho '{\"response_type\":\"ephemeral\",\"text\":\"finally done\",\"outcome\":\"done\"}'\n"
             .write(toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)
-        let cfg = NSTemporaryDirectory() + "slow-\(UUID().uuidString).yaml"
-        try "functions:\n  update-branch:\n    path: \(script)\n".write(toFile: cfg, atomically: true, encoding: .utf8)
+        let cfg = try Support.writeConfig("functions:\n  update-branch:\n    path: \(script)\n")
         let secret = "slow-secret"
         let ts = Int(Date().timeIntervalSince1970)
         let body = "team_id=T1&team_domain=acme&channel_id=C1&user_id=U1&user_name=slacker&command=%2Fswitchyard&text=update-branch+acme%2Fwidgets%231&response_url=\(hook.baseURL.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)%2Fhook"

@@ -29,6 +29,13 @@ enum Support {
 
     static func binary(_ name: String) -> String { productsDirectory + "/" + name }
 
+    /// Writes a config file for one test and returns its path.
+    static func writeConfig(_ yaml: String) throws -> String {
+        let path = NSTemporaryDirectory() + "switchyard-config-\(UUID().uuidString).yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     struct Run {
         var status: Int32
         var stdout: String

@@ -106,8 +106,7 @@ struct UpdateBranchEndToEndTests {
 
     @Test func policyFromConfig() throws {
         let (gh, url) = try Support.world()
-        let config = NSTemporaryDirectory() + "switchyard-\(UUID().uuidString).yaml"
-        try "repos:\n  acme/widgets:\n    commands:\n      update-branch:\n        allow: [maintain]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try Support.writeConfig("repos:\n  acme/widgets:\n    commands:\n      update-branch:\n        allow: [maintain]\n")
         let r = try Support.run("update-branch", environment: env(url, gh, extra: ["SWITCHYARD_CONFIG": config]),
                                 stdin: comment("/update-branch", by: "octo-contributor"))
         #expect(r.status == 3)

@@ -13,6 +13,7 @@ let functions: [(name: String, library: String, extra: [String])] = [
     ("slash-dispatch", "SlashDispatch", []),
     ("housekeeping", "Housekeeping", ["housekeeping.sample.yaml"]),
     ("e2e-trigger", "E2ETrigger", []),
+    ("label-deploy", "LabelDeploy", ["label-deploy.sample.yaml"]),
 ]
 
 let package = Package(

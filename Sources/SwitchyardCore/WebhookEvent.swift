@@ -130,6 +130,7 @@ public enum WebhookEvent: Sendable, Equatable {
         let has = { (k: String) in o[k] != nil }
         if has("zen") && has("hook_id") { return "ping" }
         if has("schedule") && !has("action") { return "schedule" }
+        if has("event_id") && has("new_state") && has("type") { return "provisioner" }
         if has("comment") && has("issue") { return "issue_comment" }
         if has("comment") && has("pull_request") { return "pull_request_review_comment" }
         if has("review") && has("pull_request") { return "pull_request_review" }

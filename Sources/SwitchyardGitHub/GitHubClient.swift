@@ -190,7 +190,7 @@ public final class GitHubClient: @unchecked Sendable {
         return r.body.isEmpty ? "no message" : String(r.text.prefix(200))
     }
 
-    static func queryString(_ query: [(String, String)]) -> String {
+    public static func queryString(_ query: [(String, String)]) -> String {
         guard !query.isEmpty else { return "" }
         return "?" + query.map { "\(percentEncode($0.0))=\(percentEncode($0.1))" }.joined(separator: "&")
     }

@@ -45,6 +45,11 @@ public struct Handler: Sendable {
                 r.setHeader("x-github-event", "gitlab_" + kind)
                 response = try handleGitHub(r, delivery: request.header("x-gitlab-event-uuid") ?? delivery, deadline: deadline,
                                             eventName: nil, dryRun: dryRun || settings.dryRun)
+            case .provisioner:
+                var r = request
+                r.setHeader("x-github-event", "provisioner")
+                response = try handleGitHub(r, delivery: request.header("x-request-id") ?? delivery, deadline: deadline,
+                                            eventName: nil, dryRun: dryRun || settings.dryRun)
             case .slack, .mattermost:
                 response = try handleChat(request, source: source, delivery: delivery, deadline: deadline,
                                           dryRun: dryRun || settings.dryRun)
@@ -106,6 +111,15 @@ public struct Handler: Sendable {
                 return
             }
             try Verification.verifyGitLab(token: r.header("x-gitlab-token"), tokens: settings.gitlabWebhookTokens)
+        case .provisioner:
+            guard r.mediaType == "application/json" else {
+                throw SwitchyardError(.unsupportedMediaType, "provisioner webhooks must be application/json")
+            }
+            guard !settings.provisionerWebhookTokens.isEmpty else {
+                if mode.isHTTP { throw .misconfigured("PROVISIONER_WEBHOOK_TOKEN (or PROVISIONER_WEBHOOK_TOKEN_FILE) is not set; refusing unverified provisioner webhooks") }
+                return
+            }
+            try Verification.verifyProvisioner(token: r.header(Verification.provisionerHeader), tokens: settings.provisionerWebhookTokens)
         case .slack:
             try requireForm(r)
             guard !settings.slackSecrets.isEmpty else {

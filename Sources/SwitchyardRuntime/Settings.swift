@@ -11,6 +11,21 @@ public struct Settings: Sendable {
     public var gitlabWebhookTokens: [String]
     public var gitlabURL: String
     public var gitlabToken: String?
+    /// The test-server provisioner (label-deploy): base URL and one of API key, bearer token or
+    /// OAuth2 client credentials; the static token its webhooks carry.
+    public var provisionerURL: String?
+    public var provisionerAPIKey: String?
+    public var provisionerToken: String?
+    public var provisionerClientID: String?
+    public var provisionerClientSecret: String?
+    public var provisionerTokenURL: String?
+    public var provisionerWebhookTokens: [String]
+    /// Incoming-webhook URLs (Mattermost or Slack): lifecycle notices, and the private channel that
+    /// alone receives test-server credentials. Webhook URLs are secrets.
+    public var notifyWebhookURL: String?
+    public var credentialsWebhookURL: String?
+    /// A licence for profiles that ask for one.
+    public var deployLicense: String?
     public var maxBodyBytes: Int
     public var dryRun: Bool
     public var deadlineMilliseconds: Int
@@ -40,6 +55,13 @@ public struct Settings: Sendable {
             gitlabToken = try env.secret("GITLAB_TOKEN")
             token = try env.secret("GITHUB_TOKEN")
             appKey = try env.secret("GITHUB_APP_PRIVATE_KEY")
+            provisionerAPIKey = try env.secret("PROVISIONER_API_KEY")
+            provisionerToken = try env.secret("PROVISIONER_TOKEN")
+            provisionerClientSecret = try env.secret("PROVISIONER_CLIENT_SECRET")
+            provisionerWebhookTokens = try env.secrets("PROVISIONER_WEBHOOK_TOKEN")
+            notifyWebhookURL = try env.secret("DEPLOY_NOTIFY_WEBHOOK_URL")
+            credentialsWebhookURL = try env.secret("DEPLOY_CREDENTIALS_WEBHOOK_URL")
+            deployLicense = try env.secret("DEPLOY_LICENSE")
         } catch {
             throw SwitchyardError.from(error)
         }
@@ -50,6 +72,9 @@ public struct Settings: Sendable {
         apiURL = env["GITHUB_API_URL"] ?? "https://api.github.com"
         gitlabURL = env["GITLAB_URL"] ?? "https://gitlab.com"
         appID = env["GITHUB_APP_ID"]
+        provisionerURL = env["PROVISIONER_URL"]
+        provisionerClientID = env["PROVISIONER_CLIENT_ID"]
+        provisionerTokenURL = env["PROVISIONER_TOKEN_URL"]
         appInstallationID = env.int("GITHUB_APP_INSTALLATION_ID")
         cacheDirectory = env["SWITCHYARD_CACHE_DIR"] ?? (Files.temporaryDirectory(environment: env.values) + "/switchyard-cache")
         logLevel = env["SWITCHYARD_LOG_LEVEL"].flatMap(Logger.Level.init(name:)) ?? .info
@@ -58,7 +83,9 @@ public struct Settings: Sendable {
 
     /// Every secret value, for log redaction and leak tests.
     public var secretValues: [String] {
-        webhookSecrets + slackSecrets + mattermostTokens + gitlabWebhookTokens + [token, appKey, gitlabToken].compactMap { $0 }
+        webhookSecrets + slackSecrets + mattermostTokens + gitlabWebhookTokens + provisionerWebhookTokens
+            + [token, appKey, gitlabToken, provisionerAPIKey, provisionerToken, provisionerClientSecret, notifyWebhookURL,
+               credentialsWebhookURL, deployLicense].compactMap { $0 }
     }
 
     /// Loads the config file, if one is named. Throws `misconfigured` with the key and line.

@@ -5,6 +5,9 @@ import SwitchyardGitHub
 /// Where a request came from, decided from its headers and form before anything is decoded.
 public enum RequestSource: String, Sendable {
     case github, slack, mattermost, gitlab
+    /// A Mattermost Cloud provisioner webhook (`event_id`, `new_state`, …), authenticated by a static
+    /// header set when the webhook was registered.
+    case provisioner
 }
 
 /// Request authentication: GitHub HMAC-SHA256, Slack v0 signatures, Mattermost tokens.
@@ -17,6 +20,7 @@ public enum Verification {
             || request.header("x-github-delivery") != nil { return .github }
         if request.header("x-slack-signature") != nil || request.header("x-slack-request-timestamp") != nil { return .slack }
         if request.header("x-gitlab-event") != nil { return .gitlab }
+        if request.header(provisionerHeader) != nil || looksLikeProvisionerWebhook(request.body) { return .provisioner }
         if request.mediaType == "application/x-www-form-urlencoded" { return .mattermost }
         return .github
     }
@@ -83,6 +87,35 @@ public enum Verification {
         var ok = false
         for t in tokens { ok = constantTimeEqual(Array(p.utf8), Array(t.utf8)) || ok }
         guard ok else { throw .unauthenticated("the Mattermost command token does not match") }
+    }
+
+    /// The header a provisioner webhook carries its static token in (set with the webhook's `Headers`).
+    public static let provisionerHeader = "x-provisioner-token"
+
+    /// A JSON body with the provisioner's `event_id` and `new_state` keys near its start: classified so
+    /// that a missing token answers 401 rather than "not a GitHub event".
+    static func looksLikeProvisionerWebhook(_ body: [UInt8]) -> Bool {
+        let head = body.prefix(2_048)
+        guard head.first == UInt8(ascii: "{") else { return false }
+        return contains(head, Array("\"event_id\"".utf8)) && contains(head, Array("\"new_state\"".utf8))
+    }
+
+    static func contains(_ haystack: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        var i = haystack.startIndex
+        while i <= haystack.endIndex - needle.count {
+            if haystack[i] == needle[0], haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// Checks a provisioner webhook's static token.
+    public static func verifyProvisioner(token: String?, tokens: [String]) throws(SwitchyardError) {
+        guard let token, !token.isEmpty else { throw .unauthenticated("the X-Provisioner-Token header is missing") }
+        var ok = false
+        for t in tokens { ok = constantTimeEqual(Array(token.utf8), Array(t.utf8)) || ok }
+        guard ok else { throw .unauthenticated("the provisioner webhook token does not match") }
     }
 
     /// Checks GitLab's `X-Gitlab-Token` (a shared secret, not a signature).

@@ -72,6 +72,7 @@ extension GitHubEmulator {
             var list = workflowRuns(repo.fullName).filter { $0.workflow == rest[2] }.reversed().map { $0 }
             if let status = r.query["status"] { list = list.filter { $0.status == status } }
             if let event = r.query["event"] { list = list.filter { _ in event == "workflow_dispatch" } }
+            if let sha = r.query["head_sha"] { list = list.filter { $0.headSHA == sha } }
             return .json(200, ["total_count": .int(list.count), "workflow_runs": .array(list.prefix(Int(r.query["per_page"] ?? "30") ?? 30).map(runJSON))])
         case ("GET", 3) where rest[1] == "runs":
             guard let id = Int(rest[2]), let run = workflowRuns(repo.fullName).first(where: { $0.id == id }) else { return .json(404, ["message": "Not Found"]) }

@@ -133,7 +133,8 @@ extension GitHubEmulator {
             let sha = repo.git.resolve(rest[1]) ?? rest[1]
             return paginate(statuses(full, sha: sha).reversed().map(statusJSON), request: r)
         default:
-            return gitRoute(r, repo: repo, rest: rest, identity: identity) ?? actionsRoute(r, repo: repo, rest: rest, identity: identity) ?? notFound()
+            return gitRoute(r, repo: repo, rest: rest, identity: identity) ?? actionsRoute(r, repo: repo, rest: rest, identity: identity)
+                ?? deploymentsRoute(r, repo: repo, rest: rest, identity: identity) ?? notFound()
         }
     }
 

@@ -35,6 +35,8 @@ public final class GitHubEmulator: @unchecked Sendable {
     var notModified = 0
     var runs: [WorkflowRun] = []
     var supportsRunDetails = true
+    var deployments: [Deployment] = []
+    var checkRuns: [CheckRun] = []
     let contract: Contract?
     private var server: HTTPServer?
 

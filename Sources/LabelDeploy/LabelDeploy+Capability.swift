@@ -1,0 +1,395 @@
+import SwitchyardCore
+import SwitchyardGitHub
+import SwitchyardRuntime
+
+extension LabelDeploy: Capability {
+    public var name: String { Self.name }
+
+    /// The backend for a repository (or for chat, with `repo` nil).
+    func backend(_ s: Settings, repo: RepoRef?, context: CapabilityContext) throws -> any EnvironmentBackend {
+        if s.backend == "actions", let repo {
+            return ActionsDeployBackend(github: try context.github(), repo: repo, deploy: s.deployWorkflow, destroy: s.destroyWorkflow)
+        }
+        guard let settings = context.settings, let url = settings.provisionerURL else {
+            throw SwitchyardError.misconfigured("PROVISIONER_URL is not set")
+        }
+        return CloudProvisioner(baseURL: url, auth: try ProvisionerAuth.from(settings, baseURL: url), deadline: context.deadline,
+                                logger: context.logger, cacheDirectory: settings.cacheDirectory)
+    }
+
+    public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {
+        switch event {
+        case .pullRequest(let e):
+            let ref = IssueRef(repo: e.repository.ref, number: e.pullRequest.number)
+            let s = Settings(config: context.config, repo: ref.repo)
+            let labels = (e.pullRequest.labels ?? []).map(\.name)
+            switch e.action {
+            case .labeled:
+                guard let profile = s.profile(e.label?.name) else { return .ignore("\(e.label?.name ?? "the label") is not a deploy label") }
+                guard e.pullRequest.state == "open" else { return .ignore("#\(ref.number) is closed") }
+                let github = try context.github()
+                let policy = context.config.allowed("deploy", in: ref.repo, default: Self.defaultPolicy)
+                guard try PermissionChecker(reader: github).allows(policy, login: e.sender.login, author: nil, repo: ref.repo) else {
+                    let text = "@\(e.sender.login) only \(describe(policy)) can start a test server here, so the `\(profile.label)` label was removed and nothing was created."
+                    return .deny(text, reply: [.comment(issue: ref, body: text, marker: Marker(function: name, "untrusted", e.sender.login.lowercased())),
+                                               .removeLabel(issue: ref, label: profile.label)])
+                }
+                return try ensure(ref, pull: e.pullRequest, profile: profile, settings: s, context: context, by: e.sender.login, retryFailed: true)
+            case .synchronize, .reopened:
+                guard let profile = s.profiles(on: labels).first else { return .ignore("no deploy label on #\(ref.number)") }
+                return try ensure(ref, pull: e.pullRequest, profile: profile, settings: s, context: context, by: nil, retryFailed: false)
+            case .unlabeled:
+                guard let profile = s.profile(e.label?.name) else { return .ignore("\(e.label?.name ?? "the label") is not a deploy label") }
+                if let other = s.profiles(on: labels).first(where: { $0.label != profile.label }) {
+                    return .ignore("#\(ref.number) still has the \(other.label) label")
+                }
+                return try teardown(ref, settings: s, context: context, why: "the `\(profile.label)` label was removed")
+            case .closed:
+                return try teardown(ref, settings: s, context: context, why: e.pullRequest.merged == true ? "the pull request was merged" : "the pull request was closed")
+            default:
+                return .ignore("pull_request.\(e.action) needs no test-server action")
+            }
+        case .other("deployment_status", let p):
+            // The Actions backend: the deploy workflow reports through deployment statuses.
+            guard let repo = Self.repo(p), let env = p["deployment"]?["environment"]?.string, env.hasPrefix("pr-"),
+                  let n = Int(env.dropFirst(3)), let state = p["deployment_status"]?["state"]?.string else {
+                return .ignore("a deployment status not for a pull request's test server")
+            }
+            let s = Settings(config: context.config, repo: repo)
+            guard s.backend == "actions" else { return .ignore("deployments are reported by the provisioner here") }
+            let ref = IssueRef(repo: repo, number: n)
+            let url = p["deployment_status"]?["environment_url"]?.string
+            let server = TestServer(id: "\(p["deployment"]?["id"]?.int ?? 0)", owner: Self.owner(ref), name: env,
+                                    state: state == "success" ? "stable" : state == "failure" || state == "error" ? "creation-failed" : state,
+                                    version: p["deployment"]?["payload"]?["version"]?.string ?? String((p["deployment"]?["sha"]?.string ?? "").prefix(7)),
+                                    image: "", size: "", dns: url.flatMap { $0.split(separator: "/").dropFirst().first.map(String.init) })
+            return try pullRequestServerChanged(ref, server: server, newState: server.state, oldState: "creation-in-progress", context: context,
+                                                reportDeployment: false)
+        case .other("provisioner", let p):
+            return try provisionerEvent(p, context: context)
+        case .other("status", let p):
+            guard p["state"]?.string == "success", let sha = p["sha"]?.string, let context_ = p["context"]?.string,
+                  let repo = Self.repo(p) else { return .ignore("not a successful status") }
+            return try imageBuilt(repo: repo, sha: sha, check: .status(context_), pulls: nil, context: context)
+        case .other("check_run", let p):
+            let run = p["check_run"]
+            guard p["action"]?.string == "completed", run?["conclusion"]?.string == "success", let sha = run?["head_sha"]?.string,
+                  let n = run?["name"]?.string, let repo = Self.repo(p) else { return .ignore("not a successful check run") }
+            return try imageBuilt(repo: repo, sha: sha, check: .checkRun(n), pulls: run?["pull_requests"]?.array?.compactMap { $0["number"]?.int },
+                                  context: context)
+        case .other("workflow_run", let p):
+            let run = p["workflow_run"]
+            guard p["action"]?.string == "completed", run?["conclusion"]?.string == "success", let sha = run?["head_sha"]?.string,
+                  let repo = Self.repo(p) else { return .ignore("not a successful workflow run") }
+            let file = String((run?["path"]?.string ?? "").split(separator: "/").last ?? "")
+            let s = Settings(config: context.config, repo: repo)
+            guard case .workflow(let w) = s.imageCheck, w == file || w == run?["name"]?.string else {
+                return .ignore("workflow \(file) does not build the test-server image")
+            }
+            return try imageBuilt(repo: repo, sha: sha, check: s.imageCheck, pulls: run?["pull_requests"]?.array?.compactMap { $0["number"]?.int },
+                                  context: context)
+        default:
+            return .ignore("\(event.name) needs no test-server action")
+        }
+    }
+
+    static func repo(_ p: JSON) -> RepoRef? {
+        p["repository"]?["full_name"]?.string.flatMap { RepoRef(Substring($0)) }
+    }
+
+    func describe(_ policy: [PermissionLevel]) -> String {
+        policy.map(\.description).joined(separator: " or ")
+    }
+
+    // MARK: Creating and updating
+
+    /// Brings a labelled pull request's server to its head: create, retry a failed creation, update,
+    /// or wait for the image. Safe to run again: it looks the server up first.
+    func ensure(_ ref: IssueRef, pull: GitHub.PullRequest, profile: Profile, settings s: Settings, context: CapabilityContext,
+                by who: String?, retryFailed: Bool) throws -> Plan {
+        let backend = try backend(s, repo: ref.repo, context: context)
+        let owner = Self.owner(ref)
+        let version = Self.version(profile.version, pull: pull)
+        let sha7 = String(pull.head.sha.prefix(7))
+        let live = try backend.servers(owner: owner).first { !$0.isGone }
+        let github = try context.github()
+
+        if let live, live.isFailed {
+            guard retryFailed else { return .ignore("the server of #\(ref.number) failed to be created; re-add the label to retry") }
+            if context.dryRun { return Plan(outcome: .planned, message: "would retry creating \(live.name)") }
+            do { try backend.retry(live.id) } catch BackendError.unsupported {
+                _ = try backend.create(ServerSpec(owner: owner, name: s.serverName(ref), dns: "\(s.serverName(ref)).\(s.domain)", version: version,
+                                                  image: profile.image, size: profile.size))
+            }
+            return .perform([.upsertComment(issue: ref, body: Self.body(.creating(live.name, profile: profile, version: version, by: who, retry: true)),
+                                            marker: Self.marker)], message: "retrying the creation of \(live.name)")
+        }
+        if let live, live.version == version {
+            return .ignore("\(live.name) already runs \(version)")
+        }
+        if let live, !(live.state == "stable" || live.state.hasPrefix("update")) {
+            return .ignore("\(live.name) is \(live.state); the update waits for the next push")
+        }
+        if try !imageReady(s.imageCheck, repo: ref.repo, sha: pull.head.sha, github: github) {
+            return .perform([.upsertComment(issue: ref, body: Self.body(.waiting(sha7: sha7, check: s.imageCheck, existing: live?.name)), marker: Self.marker)],
+                            message: "waiting for the image of \(sha7)")
+        }
+        if let live {
+            if context.dryRun { return Plan(outcome: .planned, message: "would update \(live.name) to \(version)") }
+            try backend.update(live.id, ServerPatch(version: version, image: profile.image))
+            try deploymentStart(ref, sha: pull.head.sha, server: live.id, settings: s, github: github)
+            return .perform([.upsertComment(issue: ref, body: Self.body(.updating(live.name, version: version)), marker: Self.marker)],
+                            message: "updating \(live.name) to \(version)")
+        }
+        var spec = ServerSpec(owner: owner, name: s.serverName(ref), dns: "", version: version, image: profile.image, size: profile.size,
+                              affinity: profile.affinity, database: profile.database, filestore: profile.filestore, env: profile.env)
+        spec.dns = "\(spec.name).\(s.domain)"
+        if profile.license {
+            guard let license = context.settings?.deployLicense else {
+                throw SwitchyardError.misconfigured("the `\(profile.label)` profile needs a licence: set DEPLOY_LICENSE (or DEPLOY_LICENSE_FILE)")
+            }
+            spec.license = license
+        }
+        if profile.accounts {
+            spec.env[Self.adminUserVariable] = "sysadmin"
+            spec.env[Self.adminPasswordVariable] = Self.password()
+            context.logger.redact([spec.env[Self.adminPasswordVariable]!])
+        }
+        if context.dryRun { return Plan(outcome: .planned, message: "would create \(spec.name) (\(profile.size), \(version)) at \(spec.dns)") }
+        let created: TestServer
+        do {
+            created = try backend.create(spec)
+        } catch BackendError.nameTaken {
+            // A racing delivery may have created it a moment ago: that one is ours.
+            if let mine = try backend.servers(owner: owner).first(where: { !$0.isGone }) {
+                return .ignore("\(mine.name) was created by another delivery")
+            }
+            // Our previous server is still being deleted and holds the name: use the head's name.
+            spec.name = Self.dnsLabel("\(spec.name)-\(sha7)")
+            spec.dns = "\(spec.name).\(s.domain)"
+            do {
+                created = try backend.create(spec)
+            } catch BackendError.nameTaken {
+                let text = Self.body(.reserved(spec.name, label: profile.label))
+                return Plan(outcome: .rejected, actions: [.upsertComment(issue: ref, body: text, marker: Self.marker),
+                                                          .removeLabel(issue: ref, label: profile.label)],
+                            message: "the name \(spec.name) is still reserved")
+            }
+        }
+        try deploymentStart(ref, sha: pull.head.sha, server: created.id, settings: s, github: github)
+        return .perform([.upsertComment(issue: ref, body: Self.body(.creating(created.name, profile: profile, version: version, by: who, retry: false)),
+                                        marker: Self.marker)],
+                        message: "creating \(created.name) (\(profile.size), \(version))")
+    }
+
+    func imageReady(_ check: ImageCheck, repo: RepoRef, sha: String, github: GitHubClient) throws -> Bool {
+        let r = "/repos/\(GitHubClient.percentEncode(repo.owner))/\(GitHubClient.percentEncode(repo.name))"
+        switch check {
+        case .none:
+            return true
+        case .status(let context):
+            return try github.latestStatus(repo, sha: sha, context: context)?.state == "success"
+        case .checkRun(let name):
+            let j = try JSON.parse(try github.send("GET", "\(r)/commits/\(sha)/check-runs", query: [("check_name", name), ("per_page", "10")]).body)
+            return (j["check_runs"]?.array ?? []).contains { $0["conclusion"]?.string == "success" }
+        case .workflow(let file):
+            let j = try JSON.parse(try github.send("GET", "\(r)/actions/workflows/\(GitHubClient.percentEncode(file))/runs",
+                                                   query: [("head_sha", sha), ("per_page", "10")]).body)
+            return (j["workflow_runs"]?.array ?? []).contains { $0["head_sha"]?.string == sha && $0["conclusion"]?.string == "success" }
+        }
+    }
+
+    /// A build finished: every open pull request at that head with a deploy label gets its server.
+    func imageBuilt(repo: RepoRef, sha: String, check: ImageCheck, pulls numbers: [Int]?, context: CapabilityContext) throws -> Plan {
+        let s = Settings(config: context.config, repo: repo)
+        guard s.imageCheck == check, check != .none else { return .ignore("this check does not gate test-server images") }
+        let github = try context.github()
+        var numbers = numbers ?? []
+        if numbers.isEmpty {
+            let path = "/repos/\(GitHubClient.percentEncode(repo.owner))/\(GitHubClient.percentEncode(repo.name))/commits/\(sha)/pulls"
+            numbers = (try JSON.parse(try github.send("GET", path).body).array ?? []).compactMap { $0["number"]?.int }
+        }
+        var actions: [Action] = []
+        var messages: [String] = []
+        for n in numbers.prefix(5) {
+            let ref = IssueRef(repo: repo, number: n)
+            let pull = try github.pullRequest(ref)
+            guard pull.state == "open", pull.head.sha == sha, let profile = s.profiles(on: (pull.labels ?? []).map(\.name)).first else { continue }
+            let plan = try ensure(ref, pull: pull, profile: profile, settings: s, context: context, by: nil, retryFailed: false)
+            actions += plan.actions
+            messages.append("#\(n): \(plan.message)")
+        }
+        if messages.isEmpty { return .ignore("no labelled pull request at \(sha.prefix(7))") }
+        return actions.isEmpty ? .ignore(messages.joined(separator: "; ")) : .perform(actions, message: messages.joined(separator: "; "))
+    }
+
+    // MARK: Tearing down
+
+    func teardown(_ ref: IssueRef, settings s: Settings, context: CapabilityContext, why: String) throws -> Plan {
+        let backend = try backend(s, repo: ref.repo, context: context)
+        let live = try backend.servers(owner: Self.owner(ref)).filter { !$0.isGone }
+        guard !live.isEmpty else { return .ignore("no test server for #\(ref.number)") }
+        if context.dryRun { return Plan(outcome: .planned, message: "would delete " + live.map(\.name).joined(separator: ", ")) }
+        for server in live { try backend.delete(server.id) }
+        let github = try context.github()
+        try deploymentStatus(ref, state: "inactive", url: nil, description: "Test server deleted", settings: s, github: github)
+        return .perform([.upsertComment(issue: ref, body: Self.body(.deleted(live.map(\.name), why: why)), marker: Self.marker)],
+                        message: "deleting " + live.map(\.name).joined(separator: ", "))
+    }
+
+    // MARK: Provisioner webhooks
+
+    func provisionerEvent(_ p: JSON, context: CapabilityContext) throws -> Plan {
+        guard p["type"]?.string == "installation", let id = p["id"]?.string, let newState = p["new_state"]?.string else {
+            return .ignore("a provisioner event for a \(p["type"]?.string ?? "?") is not about a test server")
+        }
+        let oldState = p["old_state"]?.string ?? ""
+        // The backend is the provisioner whichever repo it serves; the server says who owns it.
+        let provisioner = try backend(Settings(), repo: nil, context: context)
+        guard let server = try provisioner.server(id: id) else { return .ignore("installation \(id) is unknown to the provisioner") }
+        if let ref = Self.pullRequest(owner: server.owner) {
+            return try pullRequestServerChanged(ref, server: server, newState: newState, oldState: oldState, context: context)
+        }
+        if let owner = Self.chatOwner(server.owner) {
+            return try chatServerChanged(owner, server: server, newState: newState, oldState: oldState, context: context)
+        }
+        return .ignore("installation \(id) belongs to \(server.owner), not to Switchyard")
+    }
+
+    func pullRequestServerChanged(_ ref: IssueRef, server: TestServer, newState: String, oldState: String,
+                                  context: CapabilityContext, reportDeployment: Bool = true) throws -> Plan {
+        // Events arrive late and twice: act on what the server is now, not on what the event says.
+        guard server.state == newState else { return .ignore("\(server.name) is \(server.state) now; the \(newState) event is stale") }
+        let s = Settings(config: context.config, repo: ref.repo)
+        let github = try context.github()
+        let current = try github.comment(on: ref, marked: Self.marker)?.body
+        switch newState {
+        case "stable" where oldState.hasPrefix("creation") || oldState.hasPrefix("update") || oldState.isEmpty:
+            let updated = oldState.hasPrefix("update")
+            let password = server.env[Self.adminPasswordVariable].flatMap { $0.isEmpty ? nil : $0 }
+            var credentials: Credentials = password == nil ? .none : .undelivered
+            if password != nil, context.settings?.credentialsWebhookURL != nil { credentials = .sentPrivately }
+            let body = Self.body(.ready(server, updated: updated, credentials: credentials))
+            if let current, Self.withMarker(body) == current { return .ignore("\(ref) already says \(server.name) is ready") }
+            if context.dryRun { return Plan(outcome: .planned, message: "would announce \(server.name)") }
+            if let password, let hook = context.settings?.credentialsWebhookURL {
+                context.logger.redact([password])
+                let user = server.env[Self.adminUserVariable] ?? "sysadmin"
+                let text = "🔑 Test server for \(ref.repo.fullName)#\(ref.number): \(server.url ?? server.name) — user `\(user)`, password `\(password)`"
+                if !Self.postToChat(hook, text: text, channel: nil, deadline: context.deadline, logger: context.logger) {
+                    credentials = .undelivered
+                }
+            }
+            if reportDeployment {
+                try deploymentStatus(ref, state: "success", url: server.url, description: "Test server \(server.version)", settings: s, github: github)
+            }
+            return .perform([.upsertComment(issue: ref, body: Self.body(.ready(server, updated: updated, credentials: credentials)), marker: Self.marker)],
+                            message: "\(server.name) is ready at \(server.url ?? "?")")
+        case "creation-failed", "creation-no-compatible-clusters", "update-failed":
+            let pull = try github.pullRequest(ref)
+            let labels = s.profiles(on: (pull.labels ?? []).map(\.name)).map(\.label)
+            let body = Self.body(.failed(server.name, state: newState, labels: newState == "update-failed" ? [] : labels))
+            if let current, current.contains("❌ `\(server.name)` could not be") { return .ignore("\(ref) already reports the failure") }
+            if reportDeployment {
+                try deploymentStatus(ref, state: "failure", url: nil, description: "Test server: \(newState)", settings: s, github: github)
+            }
+            var actions: [Action] = [.upsertComment(issue: ref, body: body, marker: Self.marker)]
+            if newState != "update-failed" { actions += labels.map { .removeLabel(issue: ref, label: $0) } }
+            return .perform(actions, message: "\(server.name): \(newState)")
+        default:
+            return .ignore("\(server.name): \(oldState) → \(newState) needs no comment")
+        }
+    }
+
+    static func withMarker(_ body: String) -> String { PlanRunner.withMarker(body, marker) }
+
+    // MARK: GitHub Deployments: "View deployment" on the pull request
+
+    func deploymentStart(_ ref: IssueRef, sha: String, server: String, settings s: Settings, github: GitHubClient) throws {
+        guard s.deployments else { return }
+        let path = "/repos/\(GitHubClient.percentEncode(ref.repo.owner))/\(GitHubClient.percentEncode(ref.repo.name))/deployments"
+        let env = "pr-\(ref.number)"
+        let existing = try JSON.parse(try github.send("GET", path, query: [("environment", env), ("sha", sha), ("per_page", "1")]).body)
+        var id = existing[0]?["id"]?.int
+        if id == nil {
+            let body: JSON = ["ref": .string(sha), "environment": .string(env), "auto_merge": false, "required_contexts": [],
+                              "transient_environment": true, "description": .string("Test server for #\(ref.number)"),
+                              "payload": ["installation": .string(server)]]
+            id = try JSON.parse(try github.send("POST", path, json: body, alreadyDone: {
+                let again = try JSON.parse(try github.send("GET", path, query: [("environment", env), ("sha", sha), ("per_page", "1")]).body)
+                return again[0] == nil ? nil : HTTPResponse(status: 201, body: Array(again[0]!.encoded().utf8))
+            }).body)["id"]?.int
+        }
+        if let id { try setDeploymentStatus(path + "/\(id)", state: "in_progress", url: nil, description: "Creating the test server", github: github) }
+    }
+
+    func deploymentStatus(_ ref: IssueRef, state: String, url: String?, description: String, settings s: Settings, github: GitHubClient) throws {
+        guard s.deployments else { return }
+        let path = "/repos/\(GitHubClient.percentEncode(ref.repo.owner))/\(GitHubClient.percentEncode(ref.repo.name))/deployments"
+        let latest = try JSON.parse(try github.send("GET", path, query: [("environment", "pr-\(ref.number)"), ("per_page", "1")]).body)
+        guard let id = latest[0]?["id"]?.int else { return }
+        try setDeploymentStatus(path + "/\(id)", state: state, url: url, description: description, github: github)
+    }
+
+    func setDeploymentStatus(_ deployment: String, state: String, url: String?, description: String, github: GitHubClient) throws {
+        let last = try JSON.parse(try github.send("GET", deployment + "/statuses", query: [("per_page", "1")]).body)
+        if last[0]?["state"]?.string == state { return }
+        var body: [String: JSON] = ["state": .string(state), "description": .string(String(description.prefix(140))), "auto_inactive": true]
+        if let url { body["environment_url"] = .string(url) }
+        try github.send("POST", deployment + "/statuses", json: .object(body), alreadyDone: {
+            let again = try JSON.parse(try github.send("GET", deployment + "/statuses", query: [("per_page", "1")]).body)
+            return again[0]?["state"]?.string == state ? HTTPResponse(status: 201) : nil
+        })
+    }
+
+    // MARK: The sticky comment
+
+    enum Credentials { case none, sentPrivately, undelivered }
+
+    enum Note {
+        case creating(String, profile: Profile, version: String, by: String?, retry: Bool)
+        case waiting(sha7: String, check: ImageCheck, existing: String?)
+        case updating(String, version: String)
+        case ready(TestServer, updated: Bool, credentials: Credentials)
+        case failed(String, state: String, labels: [String])
+        case reserved(String, label: String)
+        case deleted([String], why: String)
+    }
+
+    static func body(_ note: Note) -> String {
+        var lines = ["### Test server", ""]
+        switch note {
+        case .creating(let n, let p, let v, let who, let retry):
+            lines.append("⏳ \(retry ? "Retrying the creation of" : "Creating") `\(n)` (\(p.size), version `\(v)`)\(who.map { " for @\($0)" } ?? ""). This comment will say when it is ready.")
+        case .waiting(let sha7, let check, let existing):
+            let what: String
+            switch check {
+            case .status(let c): what = "the `\(c)` status"
+            case .checkRun(let c): what = "the `\(c)` check"
+            case .workflow(let w): what = "the `\(w)` workflow"
+            case .none: what = "the image build"
+            }
+            lines.append("⌛ The image for `\(sha7)` is not built yet; \(existing.map { "`\($0)` will be updated" } ?? "the server will be created") when \(what) passes.")
+        case .updating(let n, let v):
+            lines.append("🔄 Updating `\(n)` to version `\(v)`…")
+        case .ready(let server, let updated, let credentials):
+            let link = server.url.map { "[\($0)](\($0))" } ?? "`\(server.name)`"
+            lines.append(updated ? "✅ `\(server.name)` was updated to version `\(server.version)`: \(link)"
+                                 : "✅ Test server `\(server.name)` is ready: \(link) (version `\(server.version)`).")
+            switch credentials {
+            case .none: break
+            case .sentPrivately: lines += ["", "🔑 The admin login was sent to the team's private channel; it is never posted here."]
+            case .undelivered: lines += ["", "🔑 This server has an admin account. Its password is never posted here, and no private channel received it (set DEPLOY_CREDENTIALS_WEBHOOK_URL)."]
+            }
+        case .failed(let n, let state, let labels):
+            let why = state == "creation-no-compatible-clusters" ? "the provisioner has no cluster with room for it" : "the provisioner reports `\(state)`"
+            lines.append("❌ `\(n)` could not be \(state == "update-failed" ? "updated" : "created"): \(why).")
+            if !labels.isEmpty { lines.append("The \(labels.map { "`\($0)`" }.joined(separator: ", ")) label was removed; add it again to retry.") }
+        case .reserved(let n, let label):
+            lines.append("⚠️ The name `\(n)` is still reserved by a server being deleted. The `\(label)` label was removed; add it again in a few minutes.")
+        case .deleted(let names, let why):
+            lines.append("🗑️ Test server \(names.map { "`\($0)`" }.joined(separator: ", ")) deleted: \(why).")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,208 @@
+import SwitchyardCore
+import SwitchyardGitHub
+import SwitchyardRuntime
+
+/// `/switchyard deploy <sub-command>`: self-serve test servers for anyone in chat. The chat user owns
+/// what they create; other users' servers look absent.
+extension LabelDeploy {
+    struct ChatSettings {
+        var domain = "test.example.com"
+        var latest = "latest"
+        var size = "miniSingleton"
+        var image: String? = nil
+        var maxServers = 3
+
+        init(config: Config) {
+            let c = config.global(["chat", "deploy"])
+            if let x = c?["domain"]?.string ?? config.value(["deploy", "domain"], for: RepoRef(owner: "-", name: "-"))?.string { domain = x }
+            if let x = c?["latest"]?.string { latest = x }
+            if let x = c?["size"]?.string { size = x }
+            image = c?["image"]?.string
+            if let x = c?["max-servers"]?.int { maxServers = x }
+        }
+    }
+
+    static let chatUsage = """
+    Usage:
+    - `deploy create <name> [--version V] [--size S] [--image I] [--env K=V,…]`
+    - `deploy list`, `deploy info <name>`
+    - `deploy update <name> [--version V] [--size S] [--image I] [--env K=V,…] [--clear-env K,…]`
+    - `deploy restart|hibernate|wake-up|delete <name>`
+    """
+
+    public func plan(chat: ChatCommand, command: Command, context: CapabilityContext) throws -> Plan {
+        guard command.name == "deploy" else { return .reject("label-deploy answers `deploy`, not `\(command.name)`.") }
+        if let e = command.error { return .reject("\(e)\n\n\(Self.chatUsage)") }
+        var args = command.tokens
+        guard !args.isEmpty else { return Plan(outcome: .done, message: Self.chatUsage) }
+        let sub = args.removeFirst().lowercased()
+        let flags: [String: String]
+        var rest: [String] = []
+        switch Self.flags(args) {
+        case .failure(let e): return .reject("\(e.message)\n\n\(Self.chatUsage)")
+        case .success(let f): flags = f.flags; rest = f.rest
+        }
+        let cs = ChatSettings(config: context.config)
+        let owner = Self.owner(chat)
+        let provisioner = try backend(Settings(), repo: nil, context: context)
+        func mine(_ name: String?) throws -> TestServer? {
+            guard let name else { return nil }
+            return try provisioner.servers(owner: owner).first { $0.name == name && !$0.isGone }
+        }
+        func absent(_ name: String) -> Plan { .reject("You have no test server named `\(name)`. `\(chat.command) deploy list` shows yours.") }
+        let name = rest.first
+
+        switch sub {
+        case "list":
+            let servers = try provisioner.servers(owner: owner).filter { !$0.isGone }
+            guard !servers.isEmpty else { return Plan(outcome: .done, message: "You have no test servers. Create one with `\(chat.command) deploy create <name>`.") }
+            let rows = servers.map { "| `\($0.name)` | \($0.state) | `\($0.version)` | \($0.size) | \($0.url ?? "") |" }
+            return Plan(outcome: .done, message: (["| Name | State | Version | Size | URL |", "|---|---|---|---|---|"] + rows).joined(separator: "\n"))
+        case "create":
+            guard let name, rest.count == 1 else { return .reject("Name the server: `\(chat.command) deploy create <name>`.") }
+            guard Self.validName(name) else {
+                return .reject("`\(name)` is not a valid name: use 3 to 40 lower-case letters, digits and inner dashes.")
+            }
+            let existing = try provisioner.servers(owner: owner).filter { !$0.isGone }
+            if existing.contains(where: { $0.name == name }) { return .reject("You already have `\(name)`; see `\(chat.command) deploy info \(name)`.") }
+            guard existing.count < cs.maxServers else {
+                return .reject("You have \(existing.count) test servers, the most allowed; delete one first.")
+            }
+            var env: [String: String] = [:]
+            if let e = flags["env"] {
+                switch Self.envPairs(e) {
+                case .failure(let err): return .reject(err.message)
+                case .success(let pairs): env = pairs
+                }
+            }
+            let version = flags["version"].map { $0 == "latest" ? cs.latest : $0 } ?? cs.latest
+            let spec = ServerSpec(owner: owner, name: name, dns: "\(name).\(cs.domain)", version: version, image: flags["image"] ?? cs.image,
+                                  size: flags["size"] ?? cs.size, env: env,
+                                  annotations: chat.userName.isEmpty ? [] : ["notify-" + Self.dnsLabel(chat.userName)])
+            if context.dryRun { return Plan(outcome: .planned, message: "would create `\(name)` (\(spec.size ?? ""), \(version))") }
+            do {
+                let s = try provisioner.create(spec)
+                return Plan(outcome: .done, message: "⏳ Creating `\(s.name)` (\(spec.size ?? "default size"), version `\(version)`) at https://\(spec.dns). You will get a message when it is ready.")
+            } catch BackendError.nameTaken {
+                return .reject("The name `\(name)` is taken, or still reserved: after a server is deleted its name stays reserved for a while. Pick another name.")
+            }
+        case "info":
+            guard let name else { return .reject("Which server? `\(chat.command) deploy info <name>`.") }
+            guard let s = try mine(name) else { return absent(name) }
+            var lines = ["**\(s.name)**: \(s.state)", "- URL: \(s.url ?? "none yet")", "- Version: `\(s.version)`", "- Size: \(s.size)"]
+            if !s.image.isEmpty { lines.append("- Image: `\(s.image)`") }
+            let env = s.env.keys.filter { $0 != Self.adminPasswordVariable }.sorted()
+            if !env.isEmpty { lines.append("- Environment: " + env.map { "`\($0)`" }.joined(separator: ", ")) }
+            return Plan(outcome: .done, message: lines.joined(separator: "\n"))
+        case "update", "restart", "hibernate", "wake-up", "wakeup", "delete":
+            guard let name else { return .reject("Which server? `\(chat.command) deploy \(sub) <name>`.") }
+            guard let s = try mine(name) else { return absent(name) }
+            if context.dryRun { return Plan(outcome: .planned, message: "would \(sub) `\(name)`") }
+            switch sub {
+            case "update":
+                var patch = ServerPatch(version: flags["version"].map { $0 == "latest" ? cs.latest : $0 }, image: flags["image"], size: flags["size"])
+                if let e = flags["env"] {
+                    switch Self.envPairs(e) {
+                    case .failure(let err): return .reject(err.message)
+                    case .success(let pairs): patch.env = pairs
+                    }
+                }
+                for k in (flags["clear-env"] ?? "").split(separator: ",") where !k.isEmpty { patch.env[String(k)] = "" }
+                guard !patch.isEmpty else { return .reject("Nothing to change. " + Self.chatUsage) }
+                guard s.state == "stable" || s.state.hasPrefix("update") else { return .reject("`\(name)` is \(s.state); it can be updated once it is stable.") }
+                try provisioner.update(s.id, patch)
+                return Plan(outcome: .done, message: "🔄 Updating `\(name)`. You will get a message when it is done.")
+            case "restart":
+                guard s.state == "stable" else { return .reject("`\(name)` is \(s.state); only a stable server can be restarted.") }
+                try provisioner.update(s.id, ServerPatch(env: ["SWITCHYARD_RESTARTED_AT": "\(Deadline.epochMillis() / 1000)"]))
+                return Plan(outcome: .done, message: "🔄 Restarting `\(name)`.")
+            case "hibernate":
+                guard s.state == "stable" else { return .reject("`\(name)` is \(s.state); only a stable server can hibernate.") }
+                try provisioner.hibernate(s.id)
+                return Plan(outcome: .done, message: "💤 `\(name)` is going to sleep; `\(chat.command) deploy wake-up \(name)` brings it back.")
+            case "wake-up", "wakeup":
+                guard s.state == "hibernating" else { return .reject("`\(name)` is \(s.state), not hibernating.") }
+                try provisioner.wakeUp(s.id)
+                return Plan(outcome: .done, message: "⏰ Waking `\(name)` up.")
+            default:
+                try provisioner.delete(s.id)
+                return Plan(outcome: .done, message: "🗑️ Deleting `\(name)`. Its name stays reserved for a while.")
+            }
+        default:
+            return .reject("Unknown deploy command `\(sub)`.\n\n\(Self.chatUsage)")
+        }
+    }
+
+    /// `--version V`, `--size S`, `--image I`, `--env K=V,…`, `--clear-env K,…` (also `--flag=value`).
+    static func flags(_ tokens: [String]) -> Result<(flags: [String: String], rest: [String]), SwitchyardError> {
+        let known: Set<String> = ["version", "size", "image", "env", "clear-env"]
+        var flags: [String: String] = [:]
+        var rest: [String] = []
+        var i = 0
+        while i < tokens.count {
+            let t = tokens[i]
+            if t.hasPrefix("--") {
+                var key = String(t.dropFirst(2))
+                var value: String?
+                if let eq = key.firstIndex(of: "=") { value = String(key[key.index(after: eq)...]); key = String(key[..<eq]) }
+                guard known.contains(key) else { return .failure(.badRequest("unknown option `--\(key)`")) }
+                if value == nil {
+                    guard i + 1 < tokens.count, !tokens[i + 1].hasPrefix("--") else { return .failure(.badRequest("`--\(key)` needs a value")) }
+                    i += 1
+                    value = tokens[i]
+                }
+                flags[key] = value
+            } else {
+                rest.append(t)
+            }
+            i += 1
+        }
+        return .success((flags, rest))
+    }
+
+    static func envPairs(_ text: String) -> Result<[String: String], SwitchyardError> {
+        var out: [String: String] = [:]
+        for part in text.split(separator: ",") {
+            guard let eq = part.firstIndex(of: "="), eq != part.startIndex else {
+                return .failure(.badRequest("`\(part)` is not of the form KEY=value"))
+            }
+            let key = String(part[..<eq])
+            guard key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                return .failure(.badRequest("`\(key)` is not a valid variable name"))
+            }
+            out[key] = String(part[part.index(after: eq)...])
+        }
+        return .success(out)
+    }
+
+    /// Lifecycle notices for chat-owned servers, to the owner through the notify webhook.
+    func chatServerChanged(_ owner: (platform: ChatCommand.Platform, userID: String), server: TestServer, newState: String, oldState: String,
+                           context: CapabilityContext) throws -> Plan {
+        guard server.state == newState || newState == "deleted" else {
+            return .ignore("\(server.name) is \(server.state) now; the \(newState) event is stale")
+        }
+        let text: String
+        switch newState {
+        case "stable" where oldState.hasPrefix("creation"): text = "✅ Your test server `\(server.name)` is ready: \(server.url ?? "")"
+        case "stable" where oldState.hasPrefix("update"): text = "✅ `\(server.name)` was updated (version `\(server.version)`)."
+        case "stable" where oldState.hasPrefix("wake-up"): text = "⏰ `\(server.name)` is awake: \(server.url ?? "")"
+        case "hibernating": text = "💤 `\(server.name)` is hibernating."
+        case "deleted": text = "🗑️ `\(server.name)` was deleted."
+        case "creation-failed", "creation-no-compatible-clusters":
+            text = "❌ Your test server `\(server.name)` could not be created (\(newState)). Delete it and try again, perhaps with another size."
+        case "update-failed": text = "❌ Updating `\(server.name)` failed."
+        default: return .ignore("\(server.name): \(oldState) → \(newState) needs no notice")
+        }
+        let user = server.annotations.first { $0.hasPrefix("notify-") }.map { String($0.dropFirst(7)) }
+        let mention = owner.platform == .slack ? "<@\(owner.userID)> " : (user.map { "@\($0) " } ?? "")
+        guard let hook = context.settings?.notifyWebhookURL else {
+            return .ignore("no DEPLOY_NOTIFY_WEBHOOK_URL: \(text)")
+        }
+        if context.dryRun { return Plan(outcome: .planned, message: "would notify: \(text)") }
+        let channel = owner.platform == .mattermost ? user.map { "@\($0)" } : nil
+        guard Self.postToChat(hook, text: mention + text, channel: channel, deadline: context.deadline, logger: context.logger) else {
+            throw SwitchyardError.upstream("the chat webhook did not take the notice about \(server.name)")
+        }
+        return Plan(outcome: .done, message: "notified \(owner.platform.rawValue):\(owner.userID): \(text)")
+    }
+}

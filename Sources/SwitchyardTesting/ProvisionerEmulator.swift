@@ -1,0 +1,342 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SwitchyardCore
+
+/// A Mattermost Cloud provisioner for tests and the playground: the installation API in its wire
+/// format (Go-style keys), its state machine, 409 on reserved names, injected creation failures, and
+/// webhooks in its snake_case payload with the static headers given at registration.
+///
+/// State changes happen when `settle()` is called (the real provisioner's supervisor ticks), so tests
+/// decide when a server becomes stable; each transition produces one webhook payload.
+public final class ProvisionerEmulator: @unchecked Sendable {
+    public enum Auth: Sendable {
+        case none
+        case apiKey(String)
+        case bearer(String)
+        case oauth2(clientID: String, clientSecret: String)
+    }
+
+    public struct Installation: Sendable {
+        public var id: String
+        public var owner: String
+        public var name: String
+        public var dns: String
+        public var version: String
+        public var image: String
+        public var size: String
+        public var license: String
+        public var env: [String: String]
+        public var priorityEnv: [String: String]
+        public var annotations: [String]
+        public var state: String
+        public var createAt: Int64
+        public var deleteAt: Int64 = 0
+    }
+
+    public struct Webhook: Sendable {
+        public var owner: String
+        public var url: String
+        public var headers: [(String, String)]
+    }
+
+    /// A webhook the emulator emitted: the JSON payload and the headers it was (or would be) sent with.
+    public struct Event: Sendable {
+        public var payload: JSON
+        public var headers: [(String, String)]
+        public var body: [UInt8] { Array(payload.encoded().utf8) }
+        public init(payload: JSON, headers: [(String, String)]) { self.payload = payload; self.headers = headers }
+    }
+
+    public struct Logged: Sendable {
+        public var method: String
+        public var path: String
+        public var query: String
+        public var body: String
+        public var status: Int
+    }
+
+    let lock = NSLock()
+    let auth: Auth
+    var installations: [Installation] = []
+    var webhooks: [Webhook] = []
+    var failures: [String] = []
+    var issuedTokens: [String] = []
+    var log: [Logged] = []
+    var emitted: [Event] = []
+    var counter = 0
+    private var server: HTTPServer?
+    public private(set) var baseURL = ""
+    public var environmentName = "test"
+
+    public init(auth: Auth = .none) { self.auth = auth }
+
+    public func start() throws -> String {
+        let s = try HTTPServer { [unowned self] r in self.serve(r) }
+        server = s
+        baseURL = s.baseURL
+        return s.baseURL
+    }
+
+    public func stop() { server?.stop() }
+
+    // MARK: Inspection and control
+
+    public var all: [Installation] { lock.withLock { installations } }
+    public var requests: [Logged] { lock.withLock { log } }
+    public var tokensIssued: Int { lock.withLock { issuedTokens.count } }
+    public func installation(_ id: String) -> Installation? { lock.withLock { installations.first { $0.id == id } } }
+    /// Every webhook emitted so far, oldest first.
+    public var events: [Event] { lock.withLock { emitted } }
+    public func clearLog() { lock.withLock { log.removeAll() } }
+
+    /// The next creation ends in this state (`creation-failed`, `creation-no-compatible-clusters`).
+    public func failNextCreation(_ state: String = "creation-failed") { lock.withLock { failures.append(state) } }
+
+    /// Registers a webhook, as `cloud webhook create --owner … --url … --header Key:Value` would.
+    public func registerWebhook(owner: String, url: String, headers: [(String, String)]) {
+        lock.withLock { webhooks.append(Webhook(owner: owner, url: url, headers: headers)) }
+    }
+
+    /// Runs the supervisor until every installation rests, and returns the webhooks of the transitions,
+    /// in order. Registered URLs are sent each payload over HTTP.
+    @discardableResult
+    public func settle() -> [Event] {
+        var out: [Event] = []
+        while true {
+            let step: [Event] = lock.withLock {
+                var events: [Event] = []
+                for i in installations.indices {
+                    let old = installations[i].state
+                    guard let new = next(installations[i]) else { continue }
+                    installations[i].state = new
+                    if new == "deleted" { installations[i].deleteAt = Int64(Date().timeIntervalSince1970 * 1000) }
+                    events.append(event(installations[i], old: old))
+                }
+                return events
+            }
+            if step.isEmpty { break }
+            out += step
+        }
+        deliver(out)
+        return out
+    }
+
+    func next(_ i: Installation) -> String? {
+        switch i.state {
+        case "creation-requested": return "creation-in-progress"
+        case "creation-in-progress":
+            if !failures.isEmpty { return failures.removeFirst() }
+            return "stable"
+        case "update-requested": return "update-in-progress"
+        case "update-in-progress": return "stable"
+        case "hibernation-requested": return "hibernating"
+        case "wake-up-requested": return "stable"
+        case "deletion-pending": return "deletion-requested"
+        case "deletion-requested": return "deletion-in-progress"
+        case "deletion-in-progress": return "deleted"
+        default: return nil
+        }
+    }
+
+    func event(_ i: Installation, old: String) -> Event {
+        counter += 1
+        let payload: JSON = [
+            "event_id": .string(Self.id(counter + 7_000)), "timestamp": .number(Double(Int64(Date().timeIntervalSince1970 * 1_000_000_000))),
+            "id": .string(i.id), "type": "installation", "new_state": .string(i.state), "old_state": .string(old),
+            "extra_data": ["DNS": .string(i.dns), "Environment": .string(environmentName)],
+        ]
+        let headers = [("Content-Type", "application/json")] + (webhooks.first?.headers ?? [])
+        let e = Event(payload: payload, headers: headers)
+        emitted.append(e)
+        return e
+    }
+
+    func deliver(_ events: [Event]) {
+        let hooks = lock.withLock { webhooks }
+        for hook in hooks where hook.url.hasPrefix("http") {
+            for e in events {
+                var req = URLRequest(url: URL(string: hook.url)!)
+                req.httpMethod = "POST"
+                req.httpBody = Data(e.body)
+                req.timeoutInterval = 15
+                req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                for (k, v) in hook.headers { req.setValue(v, forHTTPHeaderField: k) }
+                let done = DispatchSemaphore(value: 0)
+                URLSession.shared.dataTask(with: req) { _, _, _ in done.signal() }.resume()
+                _ = done.wait(timeout: .now() + 20)
+            }
+        }
+    }
+
+    /// Mattermost-style 26-character ids: 20 letters of hash, then the counter, so they are unique.
+    static func id(_ n: Int) -> String {
+        let alphabet = Array("ybndrfg8ejkmcpqxot1uwisza345h769")
+        var x = UInt64(truncatingIfNeeded: n) &* 0x9E3779B97F4A7C15 | 1
+        var out = ""
+        for _ in 0..<20 { x ^= x << 13; x ^= x >> 7; x ^= x << 17; out.append(alphabet[Int(x % 32)]) }
+        var m = n
+        for _ in 0..<6 { out.append(alphabet[m % 32]); m /= 32 }
+        return out
+    }
+
+    // MARK: The API
+
+    func dto(_ i: Installation) -> JSON {
+        func env(_ m: [String: String]) -> JSON { m.isEmpty ? .null : .object(m.mapValues { ["Value": .string($0)] }) }
+        return [
+            "ID": .string(i.id), "OwnerID": .string(i.owner), "GroupID": .null, "Name": .string(i.name), "Version": .string(i.version),
+            "Image": .string(i.image), "Database": "perseus", "Filestore": "bifrost", "License": .string(i.license),
+            "MattermostEnv": env(i.env), "PriorityEnv": env(i.priorityEnv), "Size": .string(i.size), "Affinity": "multitenant",
+            "State": .string(i.state), "CreateAt": .number(Double(i.createAt)), "DeleteAt": .number(Double(i.deleteAt)),
+            "APISecurityLock": false, "LockAcquiredBy": .null, "LockAcquiredAt": 0,
+            "Annotations": .array(i.annotations.enumerated().map { ["ID": .string(Self.id(900 + $0.offset)), "Name": .string($0.element)] }),
+            "DNSRecords": [["ID": .string(Self.id(i.name.count + 50)), "DomainName": .string(i.dns), "InstallationID": .string(i.id),
+                            "IsPrimary": true, "CreateAt": .number(Double(i.createAt)), "DeleteAt": 0]],
+        ]
+    }
+
+    func authorized(_ r: ServerRequest) -> Bool {
+        switch auth {
+        case .none: return true
+        case .apiKey(let k): return r.header("x-api-key") == k
+        case .bearer(let t): return r.header("authorization") == "Bearer \(t)"
+        case .oauth2: return issuedTokens.contains { r.header("authorization") == "Bearer \($0)" }
+        }
+    }
+
+    func serve(_ r: ServerRequest) -> ServerReply {
+        let reply = lock.withLock { route(r) }
+        var status = 0
+        if case .respond(let s, _, _) = reply { status = s }
+        lock.withLock { log.append(Logged(method: r.method, path: r.path, query: r.rawQuery, body: String(decoding: r.body, as: UTF8.self), status: status)) }
+        return reply
+    }
+
+    func error(_ status: Int, _ message: String) -> ServerReply {
+        .respond(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array((message + "\n").utf8))
+    }
+
+    func route(_ r: ServerRequest) -> ServerReply {
+        let seg = r.path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+        if r.method == "POST", seg == ["oauth", "token"] {
+            guard case .oauth2(let id, let secret) = auth else { return error(404, "not found") }
+            let form = (try? FormFields(parsing: r.body))
+            guard form?["grant_type"] == "client_credentials", form?["client_id"] == id, form?["client_secret"] == secret else {
+                return .json(401, ["error": "invalid_client"])
+            }
+            counter += 1
+            let token = "prov-access-\(Self.id(counter))"
+            issuedTokens.append(token)
+            return .json(200, ["access_token": .string(token), "token_type": "Bearer", "expires_in": 3600])
+        }
+        guard authorized(r) else { return error(401, "unauthorized") }
+        guard seg.first == "api", seg.count >= 2 else { return error(404, "not found") }
+        switch (r.method, Array(seg.dropFirst())) {
+        case ("GET", ["installations"]):
+            let q = r.query
+            let includeDeleted = q["include_deleted"] == "true"
+            var list = installations.filter { includeDeleted || $0.state != "deleted" }
+            if let o = q["owner"], !o.isEmpty { list = list.filter { $0.owner == o } }
+            if let d = q["dns_name"], !d.isEmpty { list = list.filter { $0.dns == d } }
+            let page = Int(q["page"] ?? "0") ?? 0, per = min(Int(q["per_page"] ?? "100") ?? 100, 100)
+            return .json(200, .array(list.dropFirst(page * per).prefix(per).map(dto)))
+        case ("POST", ["installations"]):
+            guard let j = r.json, case .object = j else { return error(400, "failed to decode create installation request") }
+            guard let owner = j["OwnerID"]?.string, !owner.isEmpty else { return error(400, "create installation request failed validation: must specify owner") }
+            let dns = j["DNSNames"]?[0]?.string ?? j["DNS"]?.string ?? ""
+            guard dns.count >= 3, !dns.contains(" ") else { return error(400, "create installation request failed validation: invalid DNS") }
+            let name = j["Name"]?.string ?? String(dns.prefix { $0 != "." })
+            if installations.contains(where: { $0.state != "deleted" && ($0.dns == dns || $0.name == name) }) {
+                return error(409, "installation with DNS \(dns) or name \(name) already exists")
+            }
+            if j["MattermostEnv"]?.object?.isEmpty == true { return error(400, "create installation request failed validation: empty env") }
+            func env(_ k: String) -> [String: String] { (j[k]?.object ?? [:]).compactMapValues { $0["Value"]?.string } }
+            counter += 1
+            let i = Installation(id: Self.id(counter), owner: owner, name: name, dns: dns, version: j["Version"]?.string ?? "stable",
+                                 image: j["Image"]?.string ?? "mattermost/mattermost-enterprise-edition", size: j["Size"]?.string ?? "100users",
+                                 license: j["License"]?.string ?? "", env: env("MattermostEnv"), priorityEnv: env("PriorityEnv"),
+                                 annotations: j["Annotations"]?.array?.compactMap(\.string) ?? [], state: "creation-requested",
+                                 createAt: Int64(Date().timeIntervalSince1970 * 1000))
+            installations.append(i)
+            return .json(202, dto(i))
+        case (let m, let rest) where rest.count >= 2 && rest[0] == "installation":
+            guard let idx = installations.firstIndex(where: { $0.id == rest[1] }) else { return error(404, "not found") }
+            var i = installations[idx]
+            defer { installations[idx] = i }
+            func transition(_ to: String, from: [String]) -> ServerReply {
+                guard from.contains(i.state) else { return error(400, "installation is in state \(i.state) and cannot go to \(to)") }
+                i.state = to
+                return .json(202, dto(i))
+            }
+            switch (m, Array(rest.dropFirst(2))) {
+            case ("GET", []): return .json(200, dto(i))
+            case ("POST", []): return transition("creation-requested", from: ["creation-failed", "creation-no-compatible-clusters"])
+            case ("DELETE", []):
+                if i.state.hasPrefix("deletion") || i.state == "deleted" { return .json(202, dto(i)) }
+                return transition("deletion-pending", from: ["stable", "creation-requested", "creation-in-progress", "creation-failed",
+                                                             "creation-no-compatible-clusters", "update-requested", "update-in-progress",
+                                                             "update-failed", "hibernating", "hibernation-requested", "wake-up-requested"])
+            case ("POST", ["hibernate"]): return transition("hibernation-requested", from: ["stable"])
+            case ("POST", ["wakeup"]): return transition("wake-up-requested", from: ["hibernating"])
+            case ("PUT", ["mattermost"]):
+                guard ["stable", "update-requested", "update-in-progress", "update-failed"].contains(i.state) else {
+                    return error(400, "installation is in state \(i.state) and cannot be updated")
+                }
+                guard let j = r.json, case .object = j else { return error(400, "failed to decode patch installation request") }
+                var applied = false
+                for (key, path) in [("Version", \Installation.version), ("Image", \Installation.image), ("Size", \Installation.size)] {
+                    if let v = j[key]?.string {
+                        guard !v.isEmpty else { return error(400, "provided \(key.lowercased()) update value was blank") }
+                        if i[keyPath: path] != v { i[keyPath: path] = v; applied = true }
+                    }
+                }
+                if let env = j["MattermostEnv"]?.object {
+                    // As the provisioner does: an empty map clears every variable; an empty value removes one.
+                    if env.isEmpty { applied = applied || !i.env.isEmpty; i.env = [:] }
+                    for (k, v) in env {
+                        let value = v["Value"]?.string ?? ""
+                        if value.isEmpty { if i.env.removeValue(forKey: k) != nil { applied = true } }
+                        else if i.env[k] != value { i.env[k] = value; applied = true }
+                    }
+                }
+                if applied { i.state = "update-requested" }
+                return .json(202, dto(i))
+            default:
+                return error(405, "method not allowed")
+            }
+        case ("POST", ["webhooks"]):
+            guard let j = r.json, let owner = j["OwnerID"]?.string, let url = j["URL"]?.string else { return error(400, "bad webhook") }
+            let headers = (j["Headers"]?.array ?? []).compactMap { h in h["Key"]?.string.map { ($0, h["Value"]?.string ?? "") } }
+            webhooks.append(Webhook(owner: owner, url: url, headers: headers))
+            counter += 1
+            return .json(200, ["ID": .string(Self.id(counter)), "OwnerID": .string(owner), "URL": .string(url)])
+        default:
+            return error(404, "not found")
+        }
+    }
+}
+
+/// A Mattermost or Slack incoming webhook: records what is posted to it.
+public final class ChatWebhookEmulator: @unchecked Sendable {
+    public struct Message: Sendable { public var text: String; public var channel: String? }
+    let lock = NSLock()
+    var received: [Message] = []
+    private var server: HTTPServer?
+
+    public init() {}
+
+    public func start() throws -> String {
+        let s = try HTTPServer { [unowned self] r in
+            guard r.method == "POST", let j = r.json, let text = j["text"]?.string else { return .respond(status: 400, headers: [], body: Array("invalid payload".utf8)) }
+            self.lock.withLock { self.received.append(Message(text: text, channel: j["channel"]?.string)) }
+            return .respond(status: 200, headers: [("Content-Type", "text/plain")], body: Array("ok".utf8))
+        }
+        server = s
+        return s.baseURL + "/hooks/" + ProvisionerEmulator.id(Int.random(in: 1...1_000_000))
+    }
+
+    public func stop() { server?.stop() }
+    public var messages: [Message] { lock.withLock { received } }
+}

@@ -1,0 +1,411 @@
+import Foundation
+import Testing
+import SwitchyardCore
+import SwitchyardTesting
+
+/// The built `label-deploy` against the GitHub emulator, the provisioner emulator and two chat
+/// incoming webhooks (lifecycle notices and the private credentials channel).
+@Suite("label-deploy end to end", .serialized)
+struct LabelDeployEndToEndTests {
+    static let secret = "deploy-webhook-secret"
+    static let provisionerKey = "prov-api-key-5f0c1e"
+    static let webhookToken = "prov-hook-token-77aa"
+    static let mattermostToken = "mm-cmd-token-deploy"
+    static let full = "acme/widgets"
+    static let cloud = "Setup Cloud Test Server"
+
+    /// One test's world.
+    final class Lab: @unchecked Sendable {
+        let gh: GitHubEmulator
+        let url: String
+        let prov = ProvisionerEmulator(auth: .apiKey(LabelDeployEndToEndTests.provisionerKey))
+        let provURL: String
+        let notices = ChatWebhookEmulator()
+        let noticesURL: String
+        let credentials = ChatWebhookEmulator()
+        let credentialsURL: String
+        var config: String
+        var extra: [String: String] = [:]
+
+        init(config yaml: String = "") throws {
+            (gh, url) = try Support.world()
+            gh.repo(LabelDeployEndToEndTests.full)!.collaborators["maint-mona"] = .write
+            provURL = try prov.start()
+            noticesURL = try notices.start()
+            credentialsURL = try credentials.start()
+            prov.registerWebhook(owner: "switchyard", url: "function:label-deploy",
+                                 headers: [("X-Provisioner-Token", LabelDeployEndToEndTests.webhookToken)])
+            config = try Support.writeConfig(yaml.isEmpty ? "defaults:\n  deploy:\n    domain: test.example.com\n" : yaml)
+        }
+
+        deinit { prov.stop(); notices.stop(); credentials.stop(); gh.stop() }
+
+        var environment: [String: String] {
+            var env = ["GITHUB_API_URL": url, "GITHUB_TOKEN": Support.token(of: gh), "GITHUB_WEBHOOK_SECRET": LabelDeployEndToEndTests.secret,
+                       "SWITCHYARD_CONFIG": config, "PROVISIONER_URL": provURL, "PROVISIONER_API_KEY": LabelDeployEndToEndTests.provisionerKey,
+                       "PROVISIONER_WEBHOOK_TOKEN": LabelDeployEndToEndTests.webhookToken, "MATTERMOST_TOKEN": LabelDeployEndToEndTests.mattermostToken,
+                       "DEPLOY_NOTIFY_WEBHOOK_URL": noticesURL, "DEPLOY_CREDENTIALS_WEBHOOK_URL": credentialsURL,
+                       "SWITCHYARD_CACHE_DIR": NSTemporaryDirectory() + "label-deploy-cache-\(UUID().uuidString)"]
+            for (k, v) in extra { env[k] = v }
+            return env
+        }
+
+        @discardableResult
+        func github(_ event: String, _ payload: JSON) throws -> Support.Run {
+            try Support.run("label-deploy", environment: environment,
+                            stdin: Support.envelope(event: event, body: Array(payload.encoded().utf8), secret: LabelDeployEndToEndTests.secret))
+        }
+
+        func pr(_ action: String, _ n: Int = 1, sender: String = "maint-mona", label: String? = nil) throws -> Support.Run {
+            if let label, action == "labeled" { gh.updatePull(LabelDeployEndToEndTests.full, n) { if !$0.labels.contains(label) { $0.labels.append(label) } } }
+            if let label, action == "unlabeled" { gh.updatePull(LabelDeployEndToEndTests.full, n) { $0.labels.removeAll { $0 == label } } }
+            if action == "closed" { gh.updatePull(LabelDeployEndToEndTests.full, n) { $0.state = "closed" } }
+            return try github("pull_request", gh.pullRequestEvent(LabelDeployEndToEndTests.full, n, action: action, sender: sender, label: label))
+        }
+
+        /// A provisioner webhook delivery, with the header the webhook was registered with (or another).
+        func deliver(_ e: ProvisionerEmulator.Event, token: String?? = .none) throws -> Support.Run {
+            var headers: [String: JSON] = ["content-type": "application/json", "user-agent": "Go-http-client/1.1"]
+            switch token {
+            case .none: for (k, v) in e.headers { headers[k.lowercased()] = .string(v) }
+            case .some(let t?): headers["x-provisioner-token"] = .string(t)
+            case .some(nil): break
+            }
+            let envelope: JSON = ["headers": .object(headers), "body": .string(String(decoding: e.body, as: UTF8.self))]
+            return try Support.run("label-deploy", environment: environment, stdin: Array(envelope.encoded().utf8))
+        }
+
+        /// Settles the provisioner and delivers every webhook it sent.
+        @discardableResult
+        func settle() throws -> [Support.Run] {
+            try prov.settle().map { try deliver($0) }
+        }
+
+        func chat(_ text: String, user: String = "alan", userID: String = "u-alan") throws -> Support.Run {
+            let encoded = text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let t = LabelDeployEndToEndTests.mattermostToken
+            let body = "channel_id=c1&channel_name=town-square&command=%2Fswitchyard&response_url=http%3A%2F%2F127.0.0.1%3A9%2Fhooks&team_domain=acme&team_id=t1&text=\(encoded)&token=\(t)&trigger_id=x&user_id=\(userID)&user_name=\(user)"
+            let env: JSON = ["headers": ["content-type": "application/x-www-form-urlencoded", "authorization": .string("Token \(t)")], "body": .string(body)]
+            return try Support.run("label-deploy", environment: environment, stdin: Array(env.encoded().utf8))
+        }
+
+        var stickies: [String] {
+            gh.comments(LabelDeployEndToEndTests.full, issue: 1).filter { $0.body.contains("switchyard:label-deploy:server") }.map(\.body)
+        }
+        func sticky(_ n: Int = 1) -> String? {
+            gh.comments(LabelDeployEndToEndTests.full, issue: n).first { $0.body.contains("switchyard:label-deploy:server") }?.body
+        }
+        var live: [ProvisionerEmulator.Installation] { prov.all.filter { $0.state != "deleted" && !$0.state.hasPrefix("deletion") } }
+        func writes(_ method: String, _ prefix: String) -> [ProvisionerEmulator.Logged] {
+            prov.requests.filter { $0.method == method && $0.path.hasPrefix(prefix) }
+        }
+
+        /// No password, token, key or webhook URL in any GitHub request body, comment, or function output.
+        func assertNoSecretsReachedGitHub(_ extraSecrets: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) {
+            let secrets = [LabelDeployEndToEndTests.provisionerKey, LabelDeployEndToEndTests.webhookToken, LabelDeployEndToEndTests.mattermostToken,
+                           noticesURL, credentialsURL, Support.token(of: gh)] + extraSecrets
+            for r in gh.requests {
+                for s in secrets { #expect(!r.rawBody.contains(s), "\(r) carries a secret", sourceLocation: sourceLocation) }
+            }
+        }
+    }
+
+    @Test func labelledThenStableGivesOneCommentWithTheURL() throws {
+        let lab = try Lab()
+        let head = try #require(lab.gh.headSHA(Self.full, 1))
+        var r = try lab.pr("labeled", label: Self.cloud)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        let created = try #require(lab.prov.all.first)
+        #expect(lab.prov.all.count == 1)
+        #expect(created.owner == "github.com/acme/widgets/pull/1")
+        #expect(created.name == "widgets-pr-1" && created.dns == "widgets-pr-1.test.example.com")
+        #expect(created.version == String(head.prefix(7)) && created.size == "miniSingleton")
+        // The wire format: Go-style keys and never an empty env map.
+        let post = try #require(lab.writes("POST", "/api/installations").first)
+        for key in ["\"OwnerID\"", "\"DNSNames\"", "\"Name\"", "\"Version\"", "\"Size\""] { #expect(post.body.contains(key), "\(post.body)") }
+        #expect(!post.body.contains("\"MattermostEnv\":{}"))
+        #expect(lab.sticky()?.contains("Creating `widgets-pr-1`") == true)
+        #expect(lab.gh.deployments(Self.full).first?.statuses.last?.state == "in_progress")
+
+        // A redelivered label event creates nothing more.
+        r = try lab.pr("labeled", label: Self.cloud)
+        #expect(r.json?["outcome"]?.string == "ignored", "\(r.stdout)")
+        #expect(lab.prov.all.count == 1)
+
+        let runs = try lab.settle()
+        #expect(runs.allSatisfy { $0.status == 0 }, "\(runs.map(\.stdout))")
+        let ready = try #require(lab.sticky())
+        #expect(ready.contains("is ready: [https://widgets-pr-1.test.example.com]"), "\(ready)")
+        #expect(lab.stickies.count == 1)
+        let deployment = try #require(lab.gh.deployments(Self.full).first)
+        #expect(deployment.environment == "pr-1" && deployment.sha == head)
+        #expect(deployment.statuses.last?.state == "success")
+        #expect(deployment.statuses.last?.environmentURL == "https://widgets-pr-1.test.example.com")
+
+        // Every webhook replayed: same comment, same deployment statuses, no new GitHub writes.
+        let writes = lab.gh.requests.filter { $0.method != "GET" }.count
+        for e in lab.prov.events { _ = try lab.deliver(e) }
+        #expect(lab.gh.requests.filter { $0.method != "GET" }.count == writes)
+        #expect(lab.stickies.count == 1)
+        lab.assertNoSecretsReachedGitHub()
+    }
+
+    @Test func haLabelAsksForMiniHAWithTheLicence() throws {
+        let lab = try Lab()
+        lab.extra["DEPLOY_LICENSE"] = "license-text-0xfeed"
+        let r = try lab.pr("labeled", label: "Setup HA Cloud Test Server")
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        let created = try #require(lab.prov.all.first)
+        #expect(created.size == "miniHA" && created.license == "license-text-0xfeed")
+        #expect(lab.sticky()?.contains("miniHA") == true)
+        lab.assertNoSecretsReachedGitHub(["license-text-0xfeed"])
+
+        // Without a licence the function says what to set, and creates nothing.
+        let other = try Lab()
+        let refused = try other.pr("labeled", label: "Setup HA Cloud Test Server")
+        #expect(refused.json?["message"]?.string?.contains("DEPLOY_LICENSE") == true, "\(refused.stdout)")
+        #expect(other.prov.all.isEmpty)
+    }
+
+    @Test func anUntrustedLabellerGetsAReplyAndNothingIsCreated() throws {
+        let lab = try Lab()
+        let r = try lab.pr("labeled", sender: "random-rita", label: Self.cloud)
+        #expect(r.json?["outcome"]?.string == "rejected", "\(r.stdout)\(r.stderr)")
+        #expect(lab.prov.all.isEmpty && lab.prov.requests.isEmpty)
+        let replies = lab.gh.comments(Self.full, issue: 1).filter { $0.body.contains("@random-rita") }
+        #expect(replies.count == 1)
+        #expect(!lab.gh.labels(Self.full, issue: 1).contains(Self.cloud))
+        // Redelivered: still one reply.
+        _ = try lab.github("pull_request", lab.gh.pullRequestEvent(Self.full, 1, action: "labeled", sender: "random-rita", label: Self.cloud))
+        #expect(lab.gh.comments(Self.full, issue: 1).filter { $0.body.contains("@random-rita") }.count == 1)
+    }
+
+    @Test func newCommitsUpdateTheServerOnceTheImageIsBuilt() throws {
+        let lab = try Lab(config: "defaults:\n  deploy:\n    image-check:\n      status: ci/image\n")
+        var head = try #require(lab.gh.headSHA(Self.full, 1))
+        // The image of the head is not built yet: the comment says so and nothing is created.
+        var r = try lab.pr("labeled", label: Self.cloud)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        #expect(lab.prov.all.isEmpty)
+        #expect(lab.sticky()?.contains("not built yet") == true)
+        // The build's status arrives: the server is created.
+        r = try lab.github("status", lab.gh.statusEvent(Self.full, sha: head, context: "ci/image", state: "success"))
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        #expect(lab.prov.all.count == 1)
+        try lab.settle()
+        #expect(lab.sticky()?.contains("is ready:") == true)
+
+        // A push: waiting for its image, then updated when the status passes.
+        try lab.gh.commit(Self.full, branch: "feature", files: ["src/c.txt": "c\n"], message: "Add c")
+        head = try #require(lab.gh.headSHA(Self.full, 1))
+        r = try lab.pr("synchronize")
+        #expect(lab.writes("PUT", "/api/installation").isEmpty)
+        #expect(lab.sticky()?.contains("`\(head.prefix(7))` is not built yet") == true, "\(lab.sticky() ?? "")")
+        r = try lab.github("status", lab.gh.statusEvent(Self.full, sha: head, context: "ci/image", state: "success"))
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        let put = try #require(lab.writes("PUT", "/api/installation").first)
+        #expect(put.path.hasSuffix("/mattermost") && put.body.contains("\"Version\":\"\(head.prefix(7))\""))
+        #expect(!put.body.contains("MattermostEnv"), "an update must not send an env map: \(put.body)")
+        #expect(lab.sticky()?.contains("Updating `widgets-pr-1`") == true)
+        try lab.settle()
+        #expect(lab.sticky()?.contains("was updated to version `\(head.prefix(7))`") == true, "\(lab.sticky() ?? "")")
+        // The same push redelivered: the server already runs it.
+        r = try lab.pr("synchronize")
+        #expect(r.json?["outcome"]?.string == "ignored")
+        #expect(lab.writes("PUT", "/api/installation").count == 1)
+        #expect(lab.stickies.count == 1)
+        #expect(lab.prov.all.count == 1)
+    }
+
+    @Test func unlabelAndCloseDeleteAndNothingDeployedStaysQuiet() throws {
+        let lab = try Lab()
+        _ = try lab.pr("labeled", label: Self.cloud)
+        try lab.settle()
+        var r = try lab.pr("unlabeled", label: Self.cloud)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        #expect(lab.writes("DELETE", "/api/installation/").count == 1)
+        #expect(lab.sticky()?.contains("deleted: the `\(Self.cloud)` label was removed") == true)
+        #expect(lab.gh.deployments(Self.full).first?.statuses.last?.state == "inactive")
+        try lab.settle()
+        #expect(lab.live.isEmpty)
+
+        // Labelled again soon: the old name is reserved until the deletion ends, so it is not reused.
+        _ = try lab.pr("labeled", label: Self.cloud)
+        #expect(lab.live.count == 1)
+        r = try lab.pr("closed")
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
+        #expect(lab.sticky()?.contains("the pull request was closed") == true)
+        #expect(lab.writes("DELETE", "/api/installation/").count == 2)
+        // Closed again (redelivery) and a closed PR that never had a server: nothing happens.
+        let before = (lab.gh.requests.filter { $0.method != "GET" }.count, lab.prov.requests.filter { $0.method != "GET" }.count)
+        r = try lab.pr("closed")
+        #expect(r.json?["outcome"]?.string == "ignored")
+        try lab.gh.openPull(Self.full, title: "Other", author: "octo-contributor", head: "feature")
+        r = try lab.pr("closed", 2)
+        #expect(r.json?["outcome"]?.string == "ignored")
+        #expect(lab.sticky(2) == nil)
+        #expect((lab.gh.requests.filter { $0.method != "GET" }.count, lab.prov.requests.filter { $0.method != "GET" }.count) == before)
+        #expect(lab.stickies.count == 1)
+    }
+
+    @Test func aFailedCreationRemovesTheLabelAndReaddingRetries() throws {
+        let lab = try Lab()
+        lab.prov.failNextCreation("creation-no-compatible-clusters")
+        _ = try lab.pr("labeled", label: Self.cloud)
+        let runs = try lab.settle()
+        #expect(runs.last?.json?["outcome"]?.string == "done", "\(runs.map(\.stdout))")
+        #expect(lab.sticky()?.contains("no cluster with room") == true, "\(lab.sticky() ?? "")")
+        #expect(!lab.gh.labels(Self.full, issue: 1).contains(Self.cloud))
+        #expect(lab.gh.deployments(Self.full).first?.statuses.last?.state == "failure")
+        // The failure redelivered changes nothing.
+        let writes = lab.gh.requests.filter { $0.method != "GET" }.count
+        _ = try lab.deliver(lab.prov.events.last!)
+        #expect(lab.gh.requests.filter { $0.method != "GET" }.count == writes)
+        // Re-adding the label retries the same installation.
+        let r = try lab.pr("labeled", label: Self.cloud)
+        #expect(r.json?["message"]?.string?.contains("retrying") == true, "\(r.stdout)")
+        #expect(lab.prov.all.count == 1)
+        try lab.settle()
+        #expect(lab.sticky()?.contains("is ready:") == true)
+        #expect(lab.stickies.count == 1)
+    }
+
+    @Test func outOfOrderAndUnknownEventsLeaveOneServerOrNone() throws {
+        let lab = try Lab()
+        // Unlabelled before the creation finished: deleted, and the late webhooks change nothing.
+        _ = try lab.pr("labeled", label: Self.cloud)
+        _ = try lab.pr("unlabeled", label: Self.cloud)
+        let runs = try lab.settle()
+        #expect(runs.allSatisfy { $0.json?["outcome"]?.string == "ignored" }, "\(runs.map(\.stdout))")
+        #expect(lab.live.isEmpty)
+        #expect(lab.stickies.count == 1)
+        #expect(lab.sticky()?.contains("deleted") == true)
+        // Two label deliveries racing: one server.
+        let event = lab.gh.pullRequestEvent(Self.full, 1, action: "labeled", sender: "maint-mona", label: Self.cloud)
+        lab.gh.updatePull(Self.full, 1) { $0.labels.append(Self.cloud) }
+        let group = DispatchGroup()
+        for _ in 0..<2 {
+            group.enter()
+            DispatchQueue.global().async { _ = try? lab.github("pull_request", event); group.leave() }
+        }
+        group.wait()
+        #expect(lab.live.count == 1, "\(lab.prov.all.map { ($0.name, $0.state) })")
+        // A webhook for an installation the provisioner does not know.
+        let unknown = ProvisionerEmulator.Event(payload: ["event_id": "e1", "timestamp": 1, "id": "nosuchinstallation000000000", "type": "installation",
+                                                          "new_state": "stable", "old_state": "creation-in-progress", "extra_data": [:]],
+                                                headers: [("X-Provisioner-Token", Self.webhookToken)])
+        let r = try lab.deliver(unknown)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.json?["outcome"]?.string == "ignored", "\(r.stdout)")
+        #expect(lab.stickies.count == 1)
+    }
+
+    @Test func provisionerWebhooksNeedTheToken() throws {
+        let lab = try Lab()
+        _ = try lab.pr("labeled", label: Self.cloud)
+        let stable = lab.prov.settle().last!
+        for token in [String?.some("wrong-token"), nil] {
+            let r = try lab.deliver(stable, token: .some(token))
+            #expect(r.json?["status"]?.int == 401, "\(r.stdout)")
+            #expect(!r.stdout.contains(Self.webhookToken) && !r.stderr.contains(Self.webhookToken))
+        }
+        #expect(lab.sticky()?.contains("✅") == false)
+        // An HTTP mode without a configured token refuses.
+        var env = lab.environment
+        env["PROVISIONER_WEBHOOK_TOKEN"] = nil
+        env["REQUEST_METHOD"] = "POST"; env["CONTENT_TYPE"] = "application/json"; env["CONTENT_LENGTH"] = "\(stable.body.count)"
+        env["GATEWAY_INTERFACE"] = "CGI/1.1"
+        let cgi = try Support.run("label-deploy", environment: env, stdin: stable.body)
+        #expect(cgi.stdout.contains("Status: 500") && cgi.stdout.contains("PROVISIONER_WEBHOOK_TOKEN"), "\(cgi.stdout)")
+        #expect(try lab.deliver(stable).json?["outcome"]?.string == "done")
+    }
+
+    @Test func credentialsGoOnlyToThePrivateChannel() throws {
+        let lab = try Lab(config: """
+        defaults:
+          deploy:
+            labels:
+              Setup Cloud Test Server:
+                size: miniSingleton
+                accounts: true
+        """)
+        _ = try lab.pr("labeled", label: Self.cloud)
+        try lab.settle()
+        let password = try #require(lab.prov.all.first?.env["SWITCHYARD_ADMIN_PASSWORD"])
+        #expect(password.count == 24)
+        #expect(lab.credentials.messages.count == 1)
+        #expect(lab.credentials.messages.first?.text.contains(password) == true)
+        #expect(lab.sticky()?.contains("sent to the team's private channel") == true)
+        for e in lab.prov.events { _ = try lab.deliver(e) }
+        #expect(lab.credentials.messages.count == 1, "a replay must not post the login again")
+        lab.assertNoSecretsReachedGitHub([password])
+        #expect(lab.notices.messages.isEmpty)
+    }
+
+    @Test func chatCreateListConflictAndOwnership() throws {
+        let lab = try Lab(config: "chat:\n  deploy:\n    latest: \"10.2.0\"\n    domain: cloud.example.com\n")
+        var r = try lab.chat("deploy create my-test --version latest --env MM_FEATUREFLAGS_A=true")
+        #expect(r.json?["response_type"]?.string == "ephemeral", "\(r.stdout)\(r.stderr)")
+        #expect(r.json?["text"]?.string?.contains("Creating `my-test`") == true, "\(r.stdout)")
+        let created = try #require(lab.prov.all.first)
+        #expect(created.owner == "mattermost:u-alan" && created.version == "10.2.0" && created.dns == "my-test.cloud.example.com")
+        #expect(created.env == ["MM_FEATUREFLAGS_A": "true"])
+        // Ready: the owner is told through the notify webhook.
+        try lab.settle()
+        #expect(lab.notices.messages.count == 1)
+        #expect(lab.notices.messages.first?.channel == "@alan")
+        #expect(lab.notices.messages.first?.text.contains("https://my-test.cloud.example.com") == true)
+
+        r = try lab.chat("deploy list")
+        #expect(r.json?["text"]?.string?.contains("| `my-test` | stable | `10.2.0`") == true, "\(r.stdout)")
+        r = try lab.chat("deploy list", user: "bea", userID: "u-bea")
+        #expect(r.json?["text"]?.string?.contains("no test servers") == true)
+        // Another user cannot see, change or delete it.
+        for cmd in ["deploy info my-test", "deploy delete my-test", "deploy update my-test --version 9.0.0"] {
+            r = try lab.chat(cmd, user: "bea", userID: "u-bea")
+            #expect(r.json?["text"]?.string?.contains("You have no test server named `my-test`") == true, "\(cmd): \(r.stdout)")
+        }
+        #expect(lab.writes("DELETE", "/api").isEmpty && lab.writes("PUT", "/api").isEmpty)
+        // The same name by someone else: taken.
+        r = try lab.chat("deploy create my-test", user: "bea", userID: "u-bea")
+        #expect(r.json?["text"]?.string?.contains("taken, or still reserved") == true, "\(r.stdout)")
+        // Bad names and flags are explained.
+        r = try lab.chat("deploy create My_Test")
+        #expect(r.json?["text"]?.string?.contains("not a valid name") == true)
+        r = try lab.chat("deploy create abc --colour red")
+        #expect(r.json?["text"]?.string?.contains("unknown option `--colour`") == true)
+
+        // Update clears one variable without touching the rest; never an empty map.
+        r = try lab.chat("deploy update my-test --env B=2 --clear-env MM_FEATUREFLAGS_A")
+        #expect(r.json?["text"]?.string?.contains("Updating") == true, "\(r.stdout)")
+        #expect(lab.prov.all.first?.env == ["B": "2"])
+        try lab.settle()
+        // The owner deletes it; the name stays reserved, and a new create explains why it fails.
+        r = try lab.chat("deploy delete my-test")
+        #expect(r.json?["text"]?.string?.contains("Deleting `my-test`") == true)
+        r = try lab.chat("deploy create my-test")
+        #expect(r.json?["text"]?.string?.contains("stays reserved") == true || r.json?["text"]?.string?.contains("still reserved") == true, "\(r.stdout)")
+        try lab.settle()
+        #expect(lab.notices.messages.last?.text.contains("was deleted") == true, "\(lab.notices.messages.map(\.text))")
+        r = try lab.chat("deploy frobnicate x")
+        #expect(r.json?["text"]?.string?.contains("Unknown deploy command") == true)
+        lab.assertNoSecretsReachedGitHub()
+    }
+
+    @Test func chatHibernateWakeAndFailedCreationAreReported() throws {
+        let lab = try Lab()
+        _ = try lab.chat("deploy create sleepy")
+        try lab.settle()
+        var r = try lab.chat("deploy hibernate sleepy")
+        #expect(r.json?["text"]?.string?.contains("going to sleep") == true, "\(r.stdout)")
+        try lab.settle()
+        #expect(lab.notices.messages.last?.text.contains("hibernating") == true)
+        r = try lab.chat("deploy wake-up sleepy")
+        try lab.settle()
+        #expect(lab.notices.messages.last?.text.contains("is awake") == true)
+        lab.prov.failNextCreation()
+        _ = try lab.chat("deploy create broken")
+        try lab.settle()
+        #expect(lab.notices.messages.last?.text.contains("could not be created") == true, "\(lab.notices.messages.map(\.text))")
+    }
+}

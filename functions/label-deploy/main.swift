@@ -1,0 +1,4 @@
+import LabelDeploy
+import SwitchyardRuntime
+
+FunctionMain.run(LabelDeploy())

@@ -26,7 +26,7 @@ for t in "${targets[@]}"; do
     event) for f in ../shared/corpus/github-webhooks/*.json events/github/*.json; do { printf '\001'; cat "$f"; } > "$work/$t/$(basename "$f")"; done ;;
     form) python3 -c "import json,sys; d=json.load(open('../shared/corpus/slash-commands/mattermost.custom-slash-command.json')); open(sys.argv[1],'w').write(d['documented_example']['raw_body'])" "$work/$t/mattermost" ;;
     grammar) printf '/update-branch\n```\n/cherry-pick release-8.0\n```\n> /e2e-test A=b\n<!-- /x -->' > "$work/$t/comment" ;;
-    config|manifest) for f in functions/*/function.yaml; do cp "$f" "$work/$t/$(basename "$(dirname "$f")").yaml"; done; cp functions/housekeeping/housekeeping.sample.yaml "$work/$t/" ;;
+    config|manifest) for f in functions/*/function.yaml; do cp "$f" "$work/$t/$(basename "$(dirname "$f")").yaml"; done; cp functions/housekeeping/housekeeping.sample.yaml functions/label-deploy/label-deploy.sample.yaml "$work/$t/" ;;
     signature) printf 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17\n1531420618\nHello, World!' > "$work/$t/vector" ;;
     cgi-env) printf 'GATEWAY_INTERFACE=CGI/1.1\nREQUEST_METHOD=POST\nCONTENT_TYPE=application/json\nHTTP_X_GITHUB_EVENT=ping\nHttp_Method=POST\n' > "$work/$t/env" ;;
   esac

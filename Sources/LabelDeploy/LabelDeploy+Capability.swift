@@ -106,7 +106,7 @@ extension LabelDeploy: Capability {
     /// Brings a labelled pull request's server to its head: create, retry a failed creation, update,
     /// or wait for the image. Safe to run again: it looks the server up first.
     func ensure(_ ref: IssueRef, pull: GitHub.PullRequest, profile: Profile, settings s: Settings, context: CapabilityContext,
-                by who: String?, retryFailed: Bool) throws -> Plan {
+                by who: String?, retryFailed: Bool, imageBuilt: Bool = false) throws -> Plan {
         let backend = try backend(s, repo: ref.repo, context: context)
         let owner = Self.owner(ref)
         let version = Self.version(profile.version, pull: pull)
@@ -130,7 +130,7 @@ extension LabelDeploy: Capability {
         if let live, !(live.state == "stable" || live.state.hasPrefix("update")) {
             return .ignore("\(live.name) is \(live.state); the update waits for the next push")
         }
-        if try !imageReady(s.imageCheck, repo: ref.repo, sha: pull.head.sha, github: github) {
+        if !imageBuilt, try !imageReady(s.imageCheck, repo: ref.repo, sha: pull.head.sha, github: github) {
             return .perform([.upsertComment(issue: ref, body: Self.body(.waiting(sha7: sha7, check: s.imageCheck, existing: live?.name)), marker: Self.marker)],
                             message: "waiting for the image of \(sha7)")
         }
@@ -215,7 +215,7 @@ extension LabelDeploy: Capability {
             let ref = IssueRef(repo: repo, number: n)
             let pull = try github.pullRequest(ref)
             guard pull.state == "open", pull.head.sha == sha, let profile = s.profiles(on: (pull.labels ?? []).map(\.name)).first else { continue }
-            let plan = try ensure(ref, pull: pull, profile: profile, settings: s, context: context, by: nil, retryFailed: false)
+            let plan = try ensure(ref, pull: pull, profile: profile, settings: s, context: context, by: nil, retryFailed: false, imageBuilt: true)
             actions += plan.actions
             messages.append("#\(n): \(plan.message)")
         }
@@ -305,8 +305,9 @@ extension LabelDeploy: Capability {
 
     // MARK: GitHub Deployments: "View deployment" on the pull request
 
+    /// With the Actions backend the workflows report deployments themselves.
     func deploymentStart(_ ref: IssueRef, sha: String, server: String, settings s: Settings, github: GitHubClient) throws {
-        guard s.deployments else { return }
+        guard s.deployments, s.backend != "actions" else { return }
         let path = "/repos/\(GitHubClient.percentEncode(ref.repo.owner))/\(GitHubClient.percentEncode(ref.repo.name))/deployments"
         let env = "pr-\(ref.number)"
         let existing = try JSON.parse(try github.send("GET", path, query: [("environment", env), ("sha", sha), ("per_page", "1")]).body)
@@ -324,7 +325,7 @@ extension LabelDeploy: Capability {
     }
 
     func deploymentStatus(_ ref: IssueRef, state: String, url: String?, description: String, settings s: Settings, github: GitHubClient) throws {
-        guard s.deployments else { return }
+        guard s.deployments, s.backend != "actions" else { return }
         let path = "/repos/\(GitHubClient.percentEncode(ref.repo.owner))/\(GitHubClient.percentEncode(ref.repo.name))/deployments"
         let latest = try JSON.parse(try github.send("GET", path, query: [("environment", "pr-\(ref.number)"), ("per_page", "1")]).body)
         guard let id = latest[0]?["id"]?.int else { return }

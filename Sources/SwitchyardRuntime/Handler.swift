@@ -46,10 +46,9 @@ public struct Handler: Sendable {
                 response = try handleGitHub(r, delivery: request.header("x-gitlab-event-uuid") ?? delivery, deadline: deadline,
                                             eventName: nil, dryRun: dryRun || settings.dryRun)
             case .provisioner:
-                var r = request
-                r.setHeader("x-github-event", "provisioner")
-                response = try handleGitHub(r, delivery: request.header("x-request-id") ?? delivery, deadline: deadline,
-                                            eventName: nil, dryRun: dryRun || settings.dryRun)
+                // The request stays as it came, so that slash-dispatch forwards it verifiable.
+                response = try handleGitHub(request, delivery: delivery, deadline: deadline, eventName: "provisioner",
+                                            dryRun: dryRun || settings.dryRun)
             case .slack, .mattermost:
                 response = try handleChat(request, source: source, delivery: delivery, deadline: deadline,
                                           dryRun: dryRun || settings.dryRun)

@@ -36,6 +36,27 @@ extension GitHubEmulator {
                 "repository": repoJSON(fullName), "sender": userJSON("github-actions[bot]"), "installation": ["id": 4242]]
     }
 
+    /// What a deploy workflow does when it reports: a deployment for `environment` at `sha` (reused
+    /// when one exists) and a status; returns the `deployment_status` event GitHub would send.
+    public func reportDeployment(_ fullName: String, environment: String, sha: String, state: String, url: String?,
+                                 payload: JSON = [:]) -> JSON {
+        let full = fullName.lowercased()
+        let d: Deployment = lock.withLock {
+            if let i = deployments.lastIndex(where: { $0.repo == full && $0.environment == environment && $0.sha == sha }) {
+                deployments[i].statuses.append((state, url))
+                return deployments[i]
+            }
+            let d = Deployment(id: nextID(), repo: full, sha: sha, environment: environment, payload: payload, statuses: [(state, url)])
+            deployments.append(d)
+            return d
+        }
+        guard let repo = repo(fullName) else { return .null }
+        return ["action": "created", "deployment_status": ["state": .string(state), "environment": .string(environment),
+                                                           "environment_url": url.map(JSON.string) ?? .null],
+                "deployment": deploymentJSON(d, repo), "repository": repoJSON(fullName), "sender": userJSON("github-actions[bot]"),
+                "installation": ["id": 4242]]
+    }
+
     /// A `status` event for a status just set.
     public func statusEvent(_ fullName: String, sha: String, context: String, state: String) -> JSON {
         addStatus(fullName, sha: sha, state: state, context: context)

@@ -409,3 +409,149 @@ struct LabelDeployEndToEndTests {
         #expect(lab.notices.messages.last?.text.contains("could not be created") == true, "\(lab.notices.messages.map(\.text))")
     }
 }
+
+/// The other backend, the other image checks, provisioner auth, and the sample events.
+@Suite("label-deploy backends and auth", .serialized)
+struct LabelDeployBackendTests {
+    typealias Lab = LabelDeployEndToEndTests.Lab
+    let full = LabelDeployEndToEndTests.full
+    let cloud = LabelDeployEndToEndTests.cloud
+
+    @Test func actionsWorkflowPairReportsThroughDeployments() throws {
+        let lab = try Lab(config: "defaults:\n  deploy:\n    backend: actions\n")
+        var head = try #require(lab.gh.headSHA(full, 1))
+        var r = try lab.pr("labeled", label: cloud)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        var runs = lab.gh.workflowRuns(full)
+        #expect(runs.count == 1 && runs[0].workflow == "deploy.yml")
+        #expect(runs[0].inputs["environment"] == "pr-1" && runs[0].inputs["version"] == String(head.prefix(7)))
+        #expect(lab.prov.requests.isEmpty)
+        // The workflow reports success: the comment gets the URL.
+        let event = lab.gh.reportDeployment(full, environment: "pr-1", sha: head, state: "success", url: "https://pr-1.preview.example.com",
+                                            payload: ["version": .string(String(head.prefix(7)))])
+        r = try lab.github("deployment_status", event)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        #expect(lab.sticky()?.contains("is ready: [https://pr-1.preview.example.com]") == true, "\(lab.sticky() ?? "")")
+        r = try lab.github("deployment_status", event)
+        #expect(r.json?["outcome"]?.string == "ignored")
+        // A push dispatches the deploy workflow again with the new version; a redelivered label does not.
+        r = try lab.pr("labeled", label: cloud)
+        #expect(lab.gh.workflowRuns(full).count == 1)
+        try lab.gh.commit(full, branch: "feature", files: ["src/d.txt": "d\n"], message: "Add d")
+        head = try #require(lab.gh.headSHA(full, 1))
+        r = try lab.pr("synchronize")
+        runs = lab.gh.workflowRuns(full)
+        #expect(runs.count == 2 && runs[1].inputs["version"] == String(head.prefix(7)), "\(r.stdout)")
+        // Closing dispatches the destroy workflow.
+        r = try lab.pr("closed")
+        runs = lab.gh.workflowRuns(full)
+        #expect(runs.last?.workflow == "destroy.yml" && runs.last?.inputs["environment"] == "pr-1", "\(r.stdout)")
+        #expect(lab.stickies.count == 1)
+    }
+
+    @Test func workflowAndCheckRunGateTheImage() throws {
+        let lab = try Lab(config: "defaults:\n  deploy:\n    image-check:\n      workflow: docker.yml\n")
+        let head = try #require(lab.gh.headSHA(full, 1))
+        _ = try lab.pr("labeled", label: cloud)
+        #expect(lab.prov.all.isEmpty)
+        #expect(lab.sticky()?.contains("the `docker.yml` workflow passes") == true, "\(lab.sticky() ?? "")")
+        // Another workflow finishing changes nothing; docker.yml finishing creates the server.
+        var run: JSON = ["action": "completed", "workflow_run": ["id": 77, "name": "Lint", "path": ".github/workflows/lint.yml", "head_sha": .string(head),
+                                                                 "status": "completed", "conclusion": "success", "pull_requests": [["number": 1]]],
+                         "repository": ["full_name": .string(full), "name": "widgets", "owner": ["login": "acme"]], "installation": ["id": 4242]]
+        var r = try lab.github("workflow_run", run)
+        #expect(r.json?["outcome"]?.string == "ignored")
+        run = ["action": "completed", "workflow_run": ["id": 78, "name": "Docker", "path": ".github/workflows/docker.yml", "head_sha": .string(head),
+                                                       "status": "completed", "conclusion": "success", "pull_requests": [["number": 1]]],
+               "repository": ["full_name": .string(full), "name": "widgets", "owner": ["login": "acme"]], "installation": ["id": 4242]]
+        r = try lab.github("workflow_run", run)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        #expect(lab.prov.all.count == 1)
+
+        let checks = try Lab(config: "defaults:\n  deploy:\n    image-check:\n      check-run: build-image\n")
+        let sha = try #require(checks.gh.headSHA(full, 1))
+        _ = try checks.pr("labeled", label: cloud)
+        #expect(checks.prov.all.isEmpty)
+        r = try checks.github("check_run", checks.gh.completeCheckRun(full, sha: sha, name: "build-image", conclusion: "success", pulls: []))
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        #expect(checks.prov.all.count == 1)
+        // Labelled again after the image exists: the readiness query finds the check run.
+        _ = try checks.pr("unlabeled", label: cloud)
+        _ = checks.prov.settle()
+        _ = try checks.pr("labeled", label: cloud)
+        #expect(checks.live.count == 1)
+    }
+
+    @Test func oauth2ClientCredentialsAreMintedOnceAndCached() throws {
+        let lab = try Lab()
+        let prov = ProvisionerEmulator(auth: .oauth2(clientID: "switchyard", clientSecret: "oauth-secret-91"))
+        let url = try prov.start()
+        defer { prov.stop() }
+        lab.extra = ["PROVISIONER_URL": url, "PROVISIONER_API_KEY": "", "PROVISIONER_CLIENT_ID": "switchyard",
+                     "PROVISIONER_CLIENT_SECRET": "oauth-secret-91", "SWITCHYARD_CACHE_DIR": NSTemporaryDirectory() + "oauth-cache-\(UUID().uuidString)"]
+        var r = try lab.chat("deploy create first-one")
+        #expect(r.json?["text"]?.string?.contains("Creating `first-one`") == true, "\(r.stdout)\(r.stderr)")
+        r = try lab.chat("deploy list")
+        #expect(r.json?["text"]?.string?.contains("first-one") == true, "\(r.stdout)")
+        #expect(prov.tokensIssued == 1, "the access token is cached between invocations")
+        #expect(!r.stdout.contains("oauth-secret-91") && !r.stderr.contains("oauth-secret-91"))
+        // A wrong secret: a clear configuration error, not a crash.
+        lab.extra["PROVISIONER_CLIENT_SECRET"] = "wrong"
+        lab.extra["SWITCHYARD_CACHE_DIR"] = NSTemporaryDirectory() + "oauth-cache-\(UUID().uuidString)"
+        r = try lab.chat("deploy list")
+        #expect(r.json?["text"]?.string?.contains("refused the client credentials") == true, "\(r.stdout)")
+        // A static bearer token.
+        let bearer = ProvisionerEmulator(auth: .bearer("static-bearer-4411"))
+        lab.extra = ["PROVISIONER_URL": try bearer.start(), "PROVISIONER_API_KEY": "", "PROVISIONER_TOKEN": "static-bearer-4411"]
+        defer { bearer.stop() }
+        r = try lab.chat("deploy list")
+        #expect(r.json?["text"]?.string?.contains("no test servers") == true, "\(r.stdout)")
+        lab.extra["PROVISIONER_TOKEN"] = "nope"
+        r = try lab.chat("deploy list")
+        #expect(r.json?["text"]?.string?.contains("refused the credentials") == true, "\(r.stdout)")
+    }
+
+    @Test func slashDispatchRoutesChatCommandsAndProvisionerWebhooks() throws {
+        let lab = try Lab()
+        var env = lab.environment
+        env["SWITCHYARD_FUNCTIONS_DIR"] = Support.packageRoot + "/functions"
+        func dispatch(_ stdin: [UInt8]) throws -> Support.Run { try Support.run("slash-dispatch", environment: env, stdin: stdin) }
+        // The chat command reaches label-deploy and its answer comes back.
+        let form = "command=%2Fswitchyard&text=deploy+create+routed&token=\(LabelDeployEndToEndTests.mattermostToken)&user_id=u-alan&user_name=alan&team_id=t1&channel_id=c1"
+        var r = try dispatch(Array((["headers": ["content-type": "application/x-www-form-urlencoded"], "body": .string(form)] as JSON).encoded().utf8))
+        #expect(r.json?["text"]?.string?.contains("Creating `routed`") == true, "\(r.stdout)\(r.stderr)")
+        #expect(lab.prov.all.count == 1)
+        // So does a provisioner webhook, verified by both.
+        let stable = try #require(lab.prov.settle().last)
+        var headers: [String: JSON] = ["content-type": "application/json"]
+        for (k, v) in stable.headers { headers[k.lowercased()] = .string(v) }
+        r = try dispatch(Array((["headers": .object(headers), "body": .string(String(decoding: stable.body, as: UTF8.self))] as JSON).encoded().utf8))
+        #expect(r.json?["routed"]?.array?.contains("label-deploy") == true, "\(r.stdout)\(r.stderr)")
+        #expect(lab.notices.messages.count == 1, "\(r.stdout)")
+        headers["x-provisioner-token"] = "forged"
+        r = try dispatch(Array((["headers": .object(headers), "body": .string(String(decoding: stable.body, as: UTF8.self))] as JSON).encoded().utf8))
+        #expect(r.json?["status"]?.int == 401, "\(r.stdout)")
+    }
+
+    @Test func sampleEventsAreUnderstood() throws {
+        let lab = try Lab()
+        var env = lab.environment
+        env["GITHUB_WEBHOOK_SECRET"] = nil
+        env["PROVISIONER_WEBHOOK_TOKEN"] = nil
+        for file in ["installation.stable", "installation.creation-failed", "installation.updated"] {
+            let body = Array(FileManager.default.contents(atPath: Support.packageRoot + "/events/provisioner/\(file).json")!)
+            let r = try Support.run("label-deploy", environment: env, stdin: body)
+            #expect(r.json?["event"]?.string == "provisioner", "\(file): \(r.stdout)\(r.stderr)")
+            #expect(r.json?["message"]?.string?.contains("unknown to the provisioner") == true, "\(file): \(r.stdout)")
+        }
+        for file in ["mattermost.deploy-create", "mattermost.deploy-list"] {
+            let form = String(decoding: FileManager.default.contents(atPath: Support.packageRoot + "/events/chat/\(file).form")!, as: UTF8.self)
+                .replacingOccurrences(of: "REPLACE_WITH_MATTERMOST_TOKEN", with: LabelDeployEndToEndTests.mattermostToken)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let envelope: JSON = ["headers": ["content-type": "application/x-www-form-urlencoded"], "body": .string(form)]
+            let r = try Support.run("label-deploy", environment: lab.environment, stdin: Array(envelope.encoded().utf8))
+            #expect(r.json?["response_type"]?.string == "ephemeral", "\(file): \(r.stdout)\(r.stderr)")
+        }
+        #expect(lab.prov.all.count == 1)
+    }
+}

@@ -125,7 +125,15 @@ extension LabelDeploy: Capability {
                                             marker: Self.marker)], message: "retrying the creation of \(live.name)")
         }
         if let live, live.version == version {
-            return .ignore("\(live.name) already runs \(version)")
+            if try github.comment(on: ref, marked: Self.marker) != nil { return .ignore("\(live.name) already runs \(version)") }
+            // An earlier delivery created it but failed before saying so: finish its work.
+            if context.dryRun { return Plan(outcome: .planned, message: "would announce \(live.name)") }
+            try deploymentStart(ref, sha: pull.head.sha, server: live.id, settings: s, github: github)
+            if live.state == "stable" {
+                return try pullRequestServerChanged(ref, server: live, newState: "stable", oldState: "creation-in-progress", context: context)
+            }
+            return .perform([.upsertComment(issue: ref, body: Self.body(.creating(live.name, profile: profile, version: version, by: who, retry: false)),
+                                            marker: Self.marker)], message: "creating \(live.name) (\(profile.size), \(version))")
         }
         if let live, !(live.state == "stable" || live.state.hasPrefix("update")) {
             return .ignore("\(live.name) is \(live.state); the update waits for the next push")

@@ -57,8 +57,13 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         public var status: Int
     }
 
+    /// A fault for one call: `skip` calls pass, then the next answers with it.
+    public enum Fault: Sendable { case status(Int), reset, slow(milliseconds: Int) }
+
     let lock = NSLock()
     let auth: Auth
+    var fault: (skip: Int, kind: Fault)?
+    var served = 0
     var installations: [Installation] = []
     var webhooks: [Webhook] = []
     var failures: [String] = []
@@ -206,8 +211,22 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         }
     }
 
+    /// Injects one fault: after `skip` calls, the next fails (a slow answer still does the work).
+    public func inject(skip: Int, _ kind: Fault) { lock.withLock { fault = (skip, kind); served = 0 } }
+    public func clearFaults() { lock.withLock { fault = nil } }
+
     func serve(_ r: ServerRequest) -> ServerReply {
-        let reply = lock.withLock { route(r) }
+        let reply: ServerReply = lock.withLock {
+            served += 1
+            if let f = fault, served == f.skip + 1 {
+                switch f.kind {
+                case .status(let code): return error(code, "injected failure")
+                case .reset: return .reset
+                case .slow(let ms): return .delayed(milliseconds: ms, route(r))
+                }
+            }
+            return route(r)
+        }
         var status = 0
         if case .respond(let s, _, _) = reply { status = s }
         lock.withLock { log.append(Logged(method: r.method, path: r.path, query: r.rawQuery, body: String(decoding: r.body, as: UTF8.self), status: status)) }

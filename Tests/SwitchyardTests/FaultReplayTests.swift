@@ -128,4 +128,55 @@ struct FaultReplayTests {
         for (l, r) in zip(x, y) where l != r { return "expected «\(l.prefix(160))», got «\(r.prefix(160))»" }
         return "\(x.count) vs \(y.count) lines"
     }
+
+    /// label-deploy: labelled, then the provisioner's webhooks; faults at every GitHub and every
+    /// provisioner call in turn. The provisioner's servers are part of the state compared.
+    @Test func labelDeployConverges() throws {
+        typealias Lab = LabelDeployEndToEndTests.Lab
+        func steps(_ lab: Lab) -> [() throws -> Bool] {
+            func ok(_ r: Support.Run) -> Bool { r.status == 0 && r.json != nil && r.json?["outcome"]?.string != "failed" }
+            return [
+                { ok(try lab.pr("labeled", label: LabelDeployEndToEndTests.cloud)) },
+                { lab.prov.clearFaults(); let events = lab.prov.settle(); return try events.map { ok(try lab.deliver($0)) }.allSatisfy { $0 } },
+                // Redelivered by the provisioner (no settling): only the webhooks.
+                { try lab.prov.events.map { ok(try lab.deliver($0)) }.allSatisfy { $0 } },
+            ]
+        }
+        func snapshot(_ lab: Lab) throws -> String {
+            let deployments = lab.gh.deployments(LabelDeployEndToEndTests.full).map { "deployment \($0.environment) \($0.statuses.map(\.state))" }
+            let servers = lab.prov.all.map { "server \($0.name) \($0.state) \($0.owner)" }
+            return ([try Self.snapshot(lab.gh)] + deployments + servers).joined(separator: "\n")
+        }
+        func lab() throws -> Lab { let l = try Lab(); l.extra["SWITCHYARD_DEADLINE_MS"] = "2500"; return l }
+        let clean = try lab()
+        for s in steps(clean) { #expect(try s()) }
+        let expected = try snapshot(clean)
+        #expect(expected.contains("is ready") && expected.contains("deployment pr-1 [\"in_progress\", \"success\"]"), "\(expected)")
+        let ghCalls = clean.gh.requests.count, provCalls = clean.prov.requests.count
+        let twice = try lab()
+        for s in steps(twice) { _ = try s(); _ = try s() }
+        #expect(try snapshot(twice) == expected, "replaying changed the outcome")
+
+        var survived = 0, reported = 0, lost: [String] = []
+        let ghKinds: [GitHubEmulator.Fault.Kind] = [.status(500, "Server Error"), .reset, .slow(milliseconds: 3_000), .secondaryRateLimit(retryAfter: 1)]
+        let provKinds: [ProvisionerEmulator.Fault] = [.status(500), .reset, .slow(milliseconds: 3_000), .status(503)]
+        for i in 0..<(ghCalls + provCalls) {
+            let l = try lab()
+            let github = i < ghCalls
+            if github { l.gh.inject(.init(pathContains: "/", skip: i, times: 1, kind: ghKinds[i % ghKinds.count])) }
+            else { l.prov.inject(skip: i - ghCalls, provKinds[i % provKinds.count]) }
+            var failed = false
+            for s in steps(l) where !(try s()) {
+                failed = true
+                l.gh.clearFaults(); l.prov.clearFaults()
+                Thread.sleep(forTimeInterval: 3.2)   // a slow answer's work is surely done, as before a redelivery
+                _ = try s()
+            }
+            let state = try snapshot(l)
+            if state == expected { if failed { reported += 1 } else { survived += 1 } }
+            else { lost.append("\(github ? "GitHub" : "provisioner") call \(github ? i : i - ghCalls): \(Self.firstDifference(expected, state))") }
+        }
+        print("faults label-deploy: \(ghCalls + provCalls) injected (\(provCalls) at the provisioner), \(survived) survived, \(reported) reported and converged, \(lost.count) lost")
+        #expect(lost.isEmpty, "\(lost.prefix(3))")
+    }
 }

@@ -80,4 +80,39 @@ struct SecretScanTests {
             #expect(!comments.contains { $0.contains(s) }, "\(s.prefix(12))… in a comment")
         }
     }
+
+    /// label-deploy with every secret it knows: provisioner key, webhook token, chat webhook URLs, the
+    /// licence, and the admin password it generates. Only the private credentials channel sees the password.
+    @Test func scanLabelDeploy() throws {
+        let lab = try LabelDeployEndToEndTests.Lab(config: """
+            defaults:
+              deploy:
+                labels:
+                  Setup HA Cloud Test Server: { size: miniHA, license: true, accounts: true }
+            """)
+        let license = "LICENSE-leakcheck-0a1b2c"
+        lab.extra = ["DEPLOY_LICENSE": license, "SWITCHYARD_LOG_LEVEL": "debug"]
+        var outputs: [String] = []
+        func keep(_ r: Support.Run) { outputs += [r.stdout, r.stderr] }
+        keep(try lab.pr("labeled", label: "Setup HA Cloud Test Server"))
+        for e in lab.prov.settle() { keep(try lab.deliver(e)); keep(try lab.deliver(e, token: .some("wrong"))) }
+        keep(try lab.chat("deploy create leak-check"))
+        keep(try lab.chat("deploy info leak-check"))
+        for e in lab.prov.settle() { keep(try lab.deliver(e)) }
+        keep(try lab.pr("closed"))
+        #expect(outputs.joined().contains("\"level\":\"debug\""))
+        let password = try #require(lab.prov.all.first { $0.name == "widgets-pr-1" }?.env["SWITCHYARD_ADMIN_PASSWORD"])
+        #expect(lab.credentials.messages.first?.text.contains(password) == true)
+        let secrets = [LabelDeployEndToEndTests.provisionerKey, LabelDeployEndToEndTests.webhookToken, LabelDeployEndToEndTests.mattermostToken,
+                       lab.noticesURL, lab.credentialsURL, license, password, Support.token(of: lab.gh)]
+        let bodies = lab.gh.requests.map(\.rawBody)
+        let comments = (1...2).flatMap { lab.gh.comments("acme/widgets", issue: $0).map(\.body) }
+        let notices = lab.notices.messages.map(\.text)
+        for s in secrets {
+            #expect(!outputs.contains { $0.contains(s) }, "\(s.prefix(12))… in label-deploy's output or log")
+            #expect(!bodies.contains { $0.contains(s) }, "\(s.prefix(12))… in a GitHub request body")
+            #expect(!comments.contains { $0.contains(s) }, "\(s.prefix(12))… in a comment")
+            #expect(!notices.contains { $0.contains(s) }, "\(s.prefix(12))… in a chat notice")
+        }
+    }
 }

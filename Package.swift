@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "SwitchyardTesting",
             dependencies: [
-                "SwitchyardCore", "SwitchyardRuntime",
+                "SwitchyardCore", "SwitchyardRuntime", "LabelDeploy",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

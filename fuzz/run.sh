@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(envelope event form grammar config signature cgi-env manifest)
+[ ${#targets[@]} -gt 0 ] || targets=(envelope event form grammar config signature cgi-env manifest provisioner)
 SWITCHYARD_FUZZ=1 swift build --product fuzz-parsers -Xswiftc -sanitize=fuzzer -Xswiftc -use-ld=lld --scratch-path .build-fuzz 2>&1 \
   | grep -E "error|Build complete" || true
 bin=.build-fuzz/debug/fuzz-parsers
@@ -28,6 +28,7 @@ for t in "${targets[@]}"; do
     grammar) printf '/update-branch\n```\n/cherry-pick release-8.0\n```\n> /e2e-test A=b\n<!-- /x -->' > "$work/$t/comment" ;;
     config|manifest) for f in functions/*/function.yaml; do cp "$f" "$work/$t/$(basename "$(dirname "$f")").yaml"; done; cp functions/housekeeping/housekeeping.sample.yaml functions/label-deploy/label-deploy.sample.yaml "$work/$t/" ;;
     signature) printf 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17\n1531420618\nHello, World!' > "$work/$t/vector" ;;
+    provisioner) cp events/provisioner/*.json "$work/$t/" ;;
     cgi-env) printf 'GATEWAY_INTERFACE=CGI/1.1\nREQUEST_METHOD=POST\nCONTENT_TYPE=application/json\nHTTP_X_GITHUB_EVENT=ping\nHttp_Method=POST\n' > "$work/$t/env" ;;
   esac
   [ -d "fuzz/regressions/$t" ] && cp fuzz/regressions/"$t"/* "$work/$t/" 2>/dev/null || true

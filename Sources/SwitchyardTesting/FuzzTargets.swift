@@ -1,11 +1,12 @@
 import Foundation
 import SwitchyardCore
 import SwitchyardRuntime
+import LabelDeploy
 
 /// The parsers that take outside bytes, as fuzz targets. libFuzzer drives them in `fuzz-parsers`;
 /// the tests replay every file in `fuzz/regressions/<target>/` through the same entry points.
 public enum FuzzTargets {
-    public static let all = ["envelope", "event", "form", "grammar", "config", "signature", "cgi-env", "manifest"]
+    public static let all = ["envelope", "event", "form", "grammar", "config", "signature", "cgi-env", "manifest", "provisioner"]
 
     /// Runs one input through a target. Must never crash, whatever the bytes.
     public static func run(_ target: String, _ data: [UInt8]) {
@@ -49,6 +50,20 @@ public enum FuzzTargets {
             _ = FunctionMain.requestHeaders(cgi: Environment(env))
             _ = FunctionMain.requestHeaders(openFaaS: Environment(env))
             _ = FunctionMain.detectMode(Environment(env))
+        case "provisioner":
+            // A provisioner webhook or installation answer: classification, decoding, owners, the token check.
+            let request = IncomingRequest(headers: ["content-type": "application/json"], body: data)
+            _ = Verification.source(of: request)
+            guard let json = try? JSON.parse(data) else { return }
+            _ = WebhookEvent.inferName(from: json)
+            for item in (json.array ?? [json]) {
+                if let server = CloudProvisioner.server(item) {
+                    _ = (LabelDeploy.pullRequest(owner: server.owner), LabelDeploy.chatOwner(server.owner), server.url, server.isGone)
+                }
+            }
+            let id = json["id"]?.string ?? json["OwnerID"]?.string ?? ""
+            _ = (LabelDeploy.pullRequest(owner: id), LabelDeploy.chatOwner(id), LabelDeploy.dnsLabel(id), LabelDeploy.validName(id))
+            _ = try? Verification.verifyProvisioner(token: json["event_id"]?.string, tokens: ["t"])
         case "manifest":
             _ = try? FunctionManifest(yaml: String(decoding: data, as: UTF8.self))
         default:

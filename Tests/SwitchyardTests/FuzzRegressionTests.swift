@@ -12,7 +12,7 @@ struct FuzzRegressionTests {
         for f in (try? FileManager.default.contentsOfDirectory(atPath: saved)) ?? [] {
             inputs.append(Array(FileManager.default.contents(atPath: saved + "/" + f) ?? Data()))
         }
-        for dir in [Support.corpus + "/github-webhooks", Support.corpus + "/lambda", Support.packageRoot + "/events/github"] {
+        for dir in [Support.corpus + "/github-webhooks", Support.corpus + "/lambda", Support.packageRoot + "/events/github", Support.packageRoot + "/events/provisioner"] {
             for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
                 let bytes = Array(FileManager.default.contents(atPath: dir + "/" + f) ?? Data())
                 inputs.append(bytes)

@@ -15,7 +15,9 @@ public struct RoutingTable: Sendable {
     public init(manifests: [FunctionManifest]) { self.manifests = manifests.sorted { $0.name < $1.name } }
 
     /// Loads the manifests. Throws `misconfigured` when none are found or one is invalid.
-    public static func load(directory: String?, binaryDirectory: String, excluding own: String) throws(SwitchyardError) -> RoutingTable {
+    /// `triggersOnly` skips the command documentation (routing a plain event needs none of it).
+    public static func load(directory: String?, binaryDirectory: String, excluding own: String,
+                            triggersOnly: Bool = false) throws(SwitchyardError) -> RoutingTable {
         let candidates = directory.map { [$0] } ?? [
             binaryDirectory + "/functions", binaryDirectory + "/../functions",
             binaryDirectory + "/../../functions", binaryDirectory + "/../../../functions",
@@ -25,7 +27,7 @@ public struct RoutingTable: Sendable {
             var manifests: [FunctionManifest] = []
             for name in names where name != own {
                 guard let bytes = Files.read("\(dir)/\(name)/function.yaml", limit: 1 << 20) else { continue }
-                do { manifests.append(try FunctionManifest(yaml: String(decoding: bytes, as: UTF8.self))) }
+                do { manifests.append(try FunctionManifest(yaml: String(decoding: bytes, as: UTF8.self), sections: triggersOnly ? ["triggers"] : nil)) }
                 catch { throw SwitchyardError(.misconfigured, "\(dir)/\(name)/function.yaml: \(error.message)") }
             }
             if !manifests.isEmpty { return RoutingTable(manifests: manifests) }

@@ -13,9 +13,19 @@ import Musl
 public struct SlashDispatch: Capability {
     public static let name = "slash-dispatch"
     public var name: String { Self.name }
-    let environment: [String: String]
+    let given: [String: String]?
 
-    public init(environment: [String: String]) { self.environment = environment }
+    /// `environment` nil: the process environment, read only when a routed function needs it.
+    public init(environment: [String: String]? = nil) { self.given = environment }
+
+    /// The whole environment, passed on to exec'd functions.
+    var environment: [String: String] { given ?? Environment.process().values }
+
+    /// One variable, without building the whole environment.
+    func variable(_ name: String) -> String? {
+        if let given { return given[name].flatMap { $0.isEmpty ? nil : $0 } }
+        return getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     var binaryDirectory: String {
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -25,16 +35,18 @@ public struct SlashDispatch: Capability {
         return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
     }
 
-    func table() throws -> RoutingTable {
-        try RoutingTable.load(directory: environment["SWITCHYARD_FUNCTIONS_DIR"], binaryDirectory: binaryDirectory, excluding: Self.name)
+    func table(triggersOnly: Bool = false) throws -> RoutingTable {
+        try RoutingTable.load(directory: variable("SWITCHYARD_FUNCTIONS_DIR"), binaryDirectory: binaryDirectory, excluding: Self.name,
+                              triggersOnly: triggersOnly)
     }
 
     // MARK: GitHub events
 
     public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {
-        let table = try table()
         let comment = CommentTrigger(event)
         var commands = comment.map { CommandGrammar.commands(inComment: $0.body) } ?? []
+        // Commands need their documentation (aliases, default permissions); a plain event needs only the triggers.
+        let table = try table(triggersOnly: commands.isEmpty)
         var notes: [String] = []
         if let c = comment, !commands.isEmpty {
             if c.author.isBot || c.sender.isBot { commands = []; notes.append("comments by bots never trigger commands") }
@@ -55,7 +67,7 @@ public struct SlashDispatch: Capability {
             let github = try context.github()
             let repo = c.repository
             let issue = IssueRef(repo: repo, number: c.number)
-            let bot = environment["SWITCHYARD_BOT_LOGIN"] ?? "switchyard[bot]"
+            let bot = variable("SWITCHYARD_BOT_LOGIN") ?? "switchyard[bot]"
             // The app's 👀 on the comment marks it handled: a redelivery finds it and stops.
             if c.kind == .issueComment, let id = c.commentID,
                try github.reactions(in: repo, commentID: id).contains(where: { $0.login.lowercased() == bot.lowercased() && $0.content == "eyes" }) {

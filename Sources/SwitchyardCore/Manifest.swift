@@ -26,8 +26,10 @@ public struct FunctionManifest: Sendable, Equatable {
     public var commands: [CommandDoc]
 
     /// Parses a manifest. Throws `misconfigured` naming the file's problem and line.
-    public init(yaml text: String) throws(SwitchyardError) {
-        let y = try YAML.parse(text)
+    /// `sections` limits parsing to those top-level keys (and `name`): routing a plain event needs only
+    /// `triggers`, and the command documentation is most of the text.
+    public init(yaml text: String, sections: Set<String>? = nil) throws(SwitchyardError) {
+        let y = try YAML.parse(sections.map { Self.keeping($0.union(["name"]), of: text) } ?? text)
         guard let name = y["name"]?.string, !name.isEmpty else { throw .misconfigured("function.yaml line \(y.line): `name` is required") }
         self.name = name
         description = y["description"]?.string ?? ""
@@ -50,6 +52,22 @@ public struct FunctionManifest: Sendable, Equatable {
                                    chatExamples: c["chat-examples"]?.strings ?? []))
         }
         commands = docs
+    }
+
+    /// The text with only the named top-level sections; other lines become empty, so line numbers hold.
+    static func keeping(_ keys: Set<String>, of text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        var keep = false
+        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            if let c = line.first, c != UInt8(ascii: " "), c != UInt8(ascii: "#"), c != UInt8(ascii: "\t"), c != UInt8(ascii: "\r"),
+               c != UInt8(ascii: "-") {
+                keep = keys.contains(String(decoding: line.prefix { $0 != UInt8(ascii: ":") }, as: UTF8.self))
+            }
+            if keep { out += line }
+            out.append(UInt8(ascii: "\n"))
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The command documented under `name` or one of its aliases.

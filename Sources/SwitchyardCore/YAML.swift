@@ -50,13 +50,23 @@ public indirect enum YAML: Sendable, Equatable {
 }
 
 struct YAMLParser {
-    struct Line { var number: Int; var indent: Int; var text: Substring }
+    /// A content line: its number, its indentation, and the text after the indentation.
+    struct Line { var number: Int; var indent: Int; var body: Substring }
     var lines: [Line] = []
     var raw: [Substring]
     var pos = 0
 
     init(text: String) {
-        raw = text.replacingCRLF().split(separator: "\n", omittingEmptySubsequences: false)
+        let t = text.replacingCRLF()
+        // Split on the byte, not on Characters: much cheaper, and "\n" never joins a grapheme once CRLF is gone.
+        var lines: [Substring] = []
+        var start = t.utf8.startIndex
+        for i in t.utf8.indices where t.utf8[i] == UInt8(ascii: "\n") {
+            lines.append(t[start..<i])
+            start = t.utf8.index(after: i)
+        }
+        lines.append(t[start...])
+        raw = lines
     }
 
     func fail(_ line: Int, _ message: String) -> SwitchyardError {
@@ -66,15 +76,16 @@ struct YAMLParser {
     mutating func parseDocument() throws(SwitchyardError) -> YAML {
         for (i, l) in raw.enumerated() {
             let n = i + 1
-            if l.hasPrefix("\t") || l.prefix(while: { $0 == " " || $0 == "\t" }).contains("\t") {
-                throw fail(n, "tabs are not allowed for indentation")
-            }
-            let indent = l.prefix { $0 == " " }.count
-            let body = l.dropFirst(indent)
-            if body.hasPrefix("#") || body.allSatisfy(\.isWhitespace) { continue }
+            let bytes = l.utf8
+            let lead = bytes.prefix { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            if lead.contains(UInt8(ascii: "\t")) { throw fail(n, "tabs are not allowed for indentation") }
+            let indent = lead.count
+            if indent == bytes.count || bytes.dropFirst(indent).first == UInt8(ascii: "#") { continue }
+            let body = l[bytes.index(bytes.startIndex, offsetBy: indent)...]
+            if body.allSatisfy(\.isWhitespace) { continue }
             if body.hasPrefix("---") && indent == 0 && lines.isEmpty { continue }
             if body.hasPrefix("---") || body.hasPrefix("...") { throw fail(n, "only one YAML document is allowed") }
-            lines.append(Line(number: n, indent: indent, text: l))
+            lines.append(Line(number: n, indent: indent, body: body))
         }
         guard let first = lines.first else { return .mapping([], line: 1) }
         let node = try parseBlock(indent: first.indent)
@@ -84,7 +95,7 @@ struct YAMLParser {
 
     mutating func parseBlock(indent: Int) throws(SwitchyardError) -> YAML {
         let l = lines[pos]
-        let body = l.text.dropFirst(l.indent)
+        let body = l.body
         if body == "-" || body.hasPrefix("- ") { return try parseSequence(indent: indent) }
         return try parseMapping(indent: indent)
     }
@@ -94,7 +105,7 @@ struct YAMLParser {
         let startLine = lines[pos].number
         while pos < lines.count, lines[pos].indent == indent {
             let l = lines[pos]
-            let body = l.text.dropFirst(indent)
+            let body = l.body
             guard body == "-" || body.hasPrefix("- ") else { break }
             let rest = body.dropFirst(1).drop { $0 == " " }
             let restIndent = indent + (body.count - rest.count)
@@ -104,7 +115,7 @@ struct YAMLParser {
                 items.append(try parseBlock(indent: lines[pos].indent))
             } else if isMappingEntry(rest) {
                 // "- key: value" starts a mapping whose indentation is that of `key`.
-                lines[pos] = Line(number: l.number, indent: restIndent, text: Substring(String(repeating: " ", count: restIndent) + rest))
+                lines[pos] = Line(number: l.number, indent: restIndent, body: rest)
                 items.append(try parseMapping(indent: restIndent))
             } else {
                 pos += 1
@@ -119,7 +130,7 @@ struct YAMLParser {
         let startLine = lines[pos].number
         while pos < lines.count, lines[pos].indent == indent {
             let l = lines[pos]
-            let body = l.text.dropFirst(indent)
+            let body = l.body
             if body.hasPrefix("- ") || body == "-" { throw fail(l.number, "a list item where a `key:` was expected") }
             guard let (key, rest) = splitKey(body, line: l.number) else {
                 throw fail(l.number, "expected `key: value`, found `\(body.prefix(40))`")
@@ -131,7 +142,7 @@ struct YAMLParser {
                 if pos < lines.count, lines[pos].indent > indent {
                     entries.append((key, try parseBlock(indent: lines[pos].indent)))
                 } else if pos < lines.count, lines[pos].indent == indent,
-                          lines[pos].text.dropFirst(indent).hasPrefix("- ") {
+                          lines[pos].body.hasPrefix("- ") {
                     entries.append((key, try parseSequence(indent: indent)))   // "key:\n- a" at the same indent
                 } else {
                     entries.append((key, .scalar("", line: l.number)))
@@ -184,47 +195,61 @@ struct YAMLParser {
         return splitKey(s, line: 0) != nil
     }
 
-    /// Splits `key: rest`; the key may be quoted.
+    /// Splits `key: rest`; the key may be quoted. Scans bytes: every character that matters is ASCII,
+    /// and an ASCII byte's UTF-8 index is a valid index of the substring.
     func splitKey(_ s: Substring, line: Int) -> (String, Substring)? {
-        if let q = s.first, q == "\"" || q == "'" {
-            guard let close = s.dropFirst().firstIndex(of: q) else { return nil }
-            let after = s[s.index(after: close)...]
-            guard after.hasPrefix(":") else { return nil }
-            return (String(s[s.index(after: s.startIndex)..<close]), after.dropFirst().drop { $0 == " " })
+        let u = s.utf8
+        let space = UInt8(ascii: " ")
+        func trimmedKey(_ end: Substring.Index) -> Substring? {
+            var key = s[..<end]
+            while key.utf8.last == space { key = key.dropLast() }
+            return key.isEmpty ? nil : key
         }
-        var i = s.startIndex
-        while i < s.endIndex {
-            if s[i] == "#" && i > s.startIndex && s[s.index(before: i)] == " " { return nil }
-            if s[i] == ":" {
-                let next = s.index(after: i)
-                if next == s.endIndex || s[next] == " " {
-                    var key = s[..<i]
-                    while let l = key.last, l == " " { key = key.dropLast() }
-                    guard !key.isEmpty else { return nil }
+        if let q = u.first, q == UInt8(ascii: "\"") || q == UInt8(ascii: "'") {
+            guard let close = u.dropFirst().firstIndex(of: q) else { return nil }
+            let afterIndex = u.index(after: close)
+            guard afterIndex < u.endIndex, u[afterIndex] == UInt8(ascii: ":") else { return nil }
+            return (String(s[u.index(after: u.startIndex)..<close]), s[u.index(after: afterIndex)...].drop { $0 == " " })
+        }
+        var i = u.startIndex
+        var previous: UInt8 = 0
+        while i < u.endIndex {
+            let c = u[i]
+            if c == UInt8(ascii: "#") && i > u.startIndex && previous == space { return nil }
+            if c == UInt8(ascii: ":") {
+                let next = u.index(after: i)
+                if next == u.endIndex || u[next] == space {
+                    guard let key = trimmedKey(i) else { return nil }
                     return (String(key), s[next...].drop { $0 == " " })
                 }
             }
-            i = s.index(after: i)
+            previous = c
+            i = u.index(after: i)
         }
         return nil
     }
 
     func stripComment(_ s: Substring) -> Substring {
-        var quote: Character? = nil
-        var i = s.startIndex
-        while i < s.endIndex {
-            let c = s[i]
+        let u = s.utf8
+        let space = UInt8(ascii: " ")
+        var quote: UInt8? = nil
+        var previous: UInt8? = nil
+        var end = u.endIndex
+        var i = u.startIndex
+        while i < u.endIndex {
+            let c = u[i]
             if let q = quote { if c == q { quote = nil } }
-            else if c == "\"" || c == "'" { if i == s.startIndex || s[s.index(before: i)] == " " || s[s.index(before: i)] == "[" || s[s.index(before: i)] == "," { quote = c } }
-            else if c == "#" && (i == s.startIndex || s[s.index(before: i)] == " ") {
-                var t = s[..<i]
-                while let l = t.last, l == " " { t = t.dropLast() }
-                return t
+            else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
+                if previous == nil || previous == space || previous == UInt8(ascii: "[") || previous == UInt8(ascii: ",") { quote = c }
+            } else if c == UInt8(ascii: "#") && (previous == nil || previous == space) {
+                end = i
+                break
             }
-            i = s.index(after: i)
+            previous = c
+            i = u.index(after: i)
         }
-        var t = s
-        while let l = t.last, l == " " { t = t.dropLast() }
+        var t = s[..<end]
+        while t.utf8.last == space { t = t.dropLast() }
         return t
     }
 

@@ -1,4 +1,4 @@
 import SlashDispatch
 import SwitchyardRuntime
 
-FunctionMain.run(SlashDispatch(environment: Environment.process().values))
+FunctionMain.run(SlashDispatch())

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import SwitchyardCore
 import SwitchyardTesting
 
@@ -40,6 +43,16 @@ func writeConfig(signers: [String]) throws {
 try writeConfig(signers: ["maint-mona"])
 let userConfig = ProcessInfo.processInfo.environment["SWITCHYARD_CONFIG"]
 
+// A test-server provisioner and a chat incoming webhook, for label-deploy.
+let provisioner = ProvisionerEmulator(auth: .apiKey("demo-provisioner-key"))
+let provisionerURL = try provisioner.start()
+provisioner.registerWebhook(owner: "switchyard", url: "label-deploy", headers: [("X-Provisioner-Token", "demo-provisioner-hook")])
+let chatHook = ChatWebhookEmulator()
+let chatHookURL = try chatHook.start()
+gh.repo("acme/widgets")?.collaborators["maint-mona"] = .write
+let deployEnvironment = ["PROVISIONER_URL": provisionerURL, "PROVISIONER_API_KEY": "demo-provisioner-key",
+                         "PROVISIONER_WEBHOOK_TOKEN": "demo-provisioner-hook", "DEPLOY_NOTIFY_WEBHOOK_URL": chatHookURL]
+
 // Host the functions the way production does when a web server is installed: nginx + fcgiwrap
 // running them as CGI behind slash-dispatch, from deploy/cgi/nginx.conf. Otherwise pipe to each one.
 let sourceRoot = URL(fileURLWithPath: binDir).appendingPathComponent("../../..").standardized.path
@@ -47,7 +60,7 @@ let host: CGIHost? = CGIHost.available(.nginx) && FileManager.default.fileExists
     ? try? CGIHost(.nginx, deployDirectory: sourceRoot + "/deploy/cgi", binDirectory: binDir, functionsDirectory: sourceRoot + "/functions",
                    githubAPI: api, secrets: ["github-webhook-secret": secret, "github-token": "demo-token",
                                              "mattermost-token": "demo-mattermost", "slack-signing-secret": "demo-slack"],
-                   config: configPath)
+                   config: configPath, extraEnvironment: deployEnvironment)
     : nil
 say(paint("Switchyard playground", "1") + "  GitHub emulator at \(api): org acme, repo acme/widgets, PR #1 by octo-contributor (behind main)")
 say(host.map { "Functions: CGI under nginx + fcgiwrap at \($0.url("slash-dispatch")), signed webhooks over HTTP" }
@@ -61,6 +74,8 @@ struct Step {
     var dryRun = false
     var expect: String
     var before: () throws -> Void = {}
+    /// A provisioner webhook (to label-deploy's own URL, with its static token) rather than a GitHub delivery.
+    var provisioner = false
 }
 
 func comment(_ body: String, by user: String, on number: Int = 1) -> () -> JSON {
@@ -85,6 +100,11 @@ let steps: [Step] = [
     Step(title: "octo-contributor signs the CLA and comments /check-cla", function: "sla-check", event: "issue_comment",
          payload: comment("Signed it!\n\n/check-cla", by: "octo-contributor"), expect: "done",
          before: { try writeConfig(signers: ["maint-mona", "octo-contributor"]) }),
+    Step(title: "maint-mona adds the Setup Cloud Test Server label", function: "label-deploy", event: "pull_request",
+         payload: { gh.pullRequestEvent("acme/widgets", 1, action: "labeled", sender: "maint-mona", label: "Setup Cloud Test Server") },
+         expect: "done", before: { gh.updatePull("acme/widgets", 1) { $0.labels.append("Setup Cloud Test Server") } }),
+    Step(title: "the provisioner reports the server stable (its webhook)", function: "label-deploy", event: "provisioner",
+         payload: { provisioner.settle().last?.payload ?? [:] }, expect: "done", provisioner: true),
     Step(title: "maint-mona asks for a backport while the PR is open", function: "cherry-pick", event: "issue_comment",
          payload: comment("/cherry-pick release-1.0", by: "maint-mona"), expect: "done"),
     Step(title: "maint-mona squash-merges PR #1: the pending backport runs", function: "cherry-pick", event: "pull_request",
@@ -100,17 +120,44 @@ for (i, step) in steps.enumerated() {
     let delivery = WebhookDelivery(event: step.event, payload: step.payload(), id: "playground-\(i)", secret: secret)
     var response: JSON?
     var raw: [UInt8] = []
-    if let host, !step.dryRun {
+    if step.provisioner {
+        let headers: JSON = ["content-type": "application/json", "x-provisioner-token": "demo-provisioner-hook"]
+        if let host {
+            var request = URLRequest(url: URL(string: host.url("label-deploy"))!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(delivery.payload)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.setValue("demo-provisioner-hook", forHTTPHeaderField: "X-Provisioner-Token")
+            final class Box: @unchecked Sendable { var data = Data() }
+            let box = Box(), done = DispatchSemaphore(value: 0)
+            URLSession.shared.dataTask(with: request) { d, _, _ in box.data = d ?? Data(); done.signal() }.resume()
+            _ = done.wait(timeout: .now() + 20)
+            raw = Array(box.data)
+        } else {
+            let envelope: JSON = ["headers": headers, "body": .string(String(decoding: delivery.payload, as: UTF8.self))]
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary(step.function))
+            p.environment = deployEnvironment.merging(["GITHUB_API_URL": api, "GITHUB_TOKEN": "demo-token", "SWITCHYARD_LOG_LEVEL": "warning",
+                                                       "SWITCHYARD_CONFIG": userConfig ?? configPath]) { a, _ in a }
+            let i = Pipe(), o = Pipe()
+            p.standardInput = i; p.standardOutput = o
+            try p.run()
+            i.fileHandleForWriting.write(Data(envelope.encoded().utf8)); try i.fileHandleForWriting.close()
+            raw = Array(o.fileHandleForReading.readDataToEndOfFile())
+            p.waitUntilExit()
+        }
+        response = try? JSON.parse(raw)
+    } else if let host, !step.dryRun {
         // Over HTTP to slash-dispatch, which routes to the function by its manifest.
         let r = try delivery.post(to: host.url("slash-dispatch"))
         raw = r.body
         let whole = try? JSON.parse(r.body)
         response = whole?["results"]?[step.function] ?? whole
     } else {
-        let run = try delivery.pipe(to: binary(step.function), environment: [
+        let run = try delivery.pipe(to: binary(step.function), environment: deployEnvironment.merging([
             "GITHUB_API_URL": api, "GITHUB_TOKEN": "demo-token", "GITHUB_WEBHOOK_SECRET": secret,
             "SWITCHYARD_CONFIG": userConfig ?? configPath, "PATH": "/usr/bin:/bin", "SWITCHYARD_LOG_LEVEL": "warning",
-        ], arguments: step.dryRun ? ["--dry-run"] : [])
+        ]) { a, _ in a }, arguments: step.dryRun ? ["--dry-run"] : [])
         raw = run.stdout
         response = try? JSON.parse(run.stdout)
     }
@@ -133,6 +180,9 @@ for c in gh.comments("acme/widgets", issue: 1) {
 if let head = gh.headSHA("acme/widgets", 1), let repo = gh.repo("acme/widgets") {
     say("  🔀 stream-rows was updated: \(try repo.git.git("log", "-1", "--format=%s", head))")
     for s in gh.statuses("acme/widgets", sha: head) { say("  🚦 \(s.context) \(s.state): \(s.description ?? "")") }
+}
+for server in provisioner.all {
+    say("  🖥  test server \(server.name) (\(server.owner)): \(server.state), version \(server.version)")
 }
 for n in 2...5 {
     guard let p = gh.pull("acme/widgets", n) else { continue }
@@ -191,5 +241,7 @@ if interactive {
     }
 }
 host?.stop()
+provisioner.stop()
+chatHook.stop()
 try? FileManager.default.removeItem(atPath: configPath)
 exit(failures == 0 && gh.contractViolations.isEmpty ? 0 : 1)

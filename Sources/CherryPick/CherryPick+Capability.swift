@@ -4,6 +4,7 @@ import SwitchyardRuntime
 
 extension CherryPick: Capability {
     public var name: String { Self.name }
+    public var events: Set<String>? { ["issue_comment", "pull_request_review_comment", "pull_request_review", "pull_request"] }
 
     public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {
         switch event {

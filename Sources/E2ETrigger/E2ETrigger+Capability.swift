@@ -4,6 +4,7 @@ import SwitchyardRuntime
 
 extension E2ETrigger: Capability {
     public var name: String { Self.name }
+    public var events: Set<String>? { ["issue_comment", "pull_request_review_comment", "pull_request_review", "pull_request", "workflow_run", "gitlab_pipeline"] }
 
     func backend(_ s: Settings, repo: RepoRef, context: CapabilityContext) throws -> any PipelineBackend {
         if s.backend == "gitlab" {

@@ -4,6 +4,7 @@ import SwitchyardRuntime
 
 extension Housekeeping: Capability {
     public var name: String { Self.name }
+    public var events: Set<String>? { ["pull_request", "issues", "issue_comment", "pull_request_review", "status", "check_suite", "schedule"] }
 
     public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {
         switch event {

@@ -4,6 +4,7 @@ import SwitchyardRuntime
 
 extension LabelDeploy: Capability {
     public var name: String { Self.name }
+    public var events: Set<String>? { ["pull_request", "status", "check_run", "workflow_run", "deployment_status", "provisioner"] }
 
     /// The backend for a repository (or for chat, with `repo` nil).
     func backend(_ s: Settings, repo: RepoRef?, context: CapabilityContext) throws -> any EnvironmentBackend {

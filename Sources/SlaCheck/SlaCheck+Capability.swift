@@ -4,6 +4,7 @@ import SwitchyardRuntime
 
 extension SlaCheck: Capability {
     public var name: String { Self.name }
+    public var events: Set<String>? { ["pull_request", "issue_comment", "pull_request_review_comment", "pull_request_review", "merge_group"] }
     static let commands: Set<String> = ["check-cla", "check-sla"]
 
     public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {

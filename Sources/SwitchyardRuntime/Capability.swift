@@ -9,9 +9,14 @@ public protocol Capability: Sendable {
     func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan
     /// Plans for a chat command addressed to this capability.
     func plan(chat: ChatCommand, command: Command, context: CapabilityContext) throws -> Plan
+    /// The GitHub (and other webhook) event names the capability acts on, as its manifest's triggers
+    /// list them; nil for all. Other events are answered "ignored" once verified, without decoding.
+    var events: Set<String>? { get }
 }
 
 extension Capability {
+    public var events: Set<String>? { nil }
+
     public func plan(chat: ChatCommand, command: Command, context: CapabilityContext) throws -> Plan {
         .ignore("\(name) has no chat commands")
     }

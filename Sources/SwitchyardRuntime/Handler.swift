@@ -162,6 +162,11 @@ public struct Handler: Sendable {
                 throw SwitchyardError.badRequest("cannot tell which event this payload is; pass --event NAME (e.g. --event issue_comment)")
             }
         }
+        // Verified, but not an event this function acts on: answer without decoding the payload.
+        if let handled = capability.events, name != "ping", !handled.contains(name!) {
+            logger.info("event", ["event": .string(name!), "handled": false])
+            return Rendering.unhandled(function: capability.name, event: name!, delivery: delivery)
+        }
         let event = try WebhookEvent.decode(name: name!, body: body)
         logger.info("event", ["event": .string(event.name), "action": event.action.map(JSON.string) ?? .null])
         if case .ping(let p) = event {

@@ -3,6 +3,13 @@ import SwitchyardCore
 /// The one place results and errors become response bodies, statuses and exit codes.
 public enum Rendering {
     /// A GitHub event's response: function, event, delivery, outcome, actions and message.
+    /// An event the function never acts on (its manifest does not list it), verified but not decoded.
+    public static func unhandled(function: String, event: String, delivery: String) -> OutgoingResponse {
+        let object: [String: JSON] = ["function": .string(function), "event": .string(event), "delivery": .string(delivery),
+                                      "outcome": "ignored", "actions": [], "message": .string("\(function) does not handle \(event) events")]
+        return OutgoingResponse(status: 200, body: Array(JSON.object(object).encoded().utf8), exitCode: exitCode(.ignored))
+    }
+
     public static func github(function: String, event: WebhookEvent, delivery: String, result: RunResult) -> OutgoingResponse {
         var object: [String: JSON] = [
             "function": .string(function),

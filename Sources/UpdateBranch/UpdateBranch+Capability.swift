@@ -4,6 +4,7 @@ import SwitchyardRuntime
 
 extension UpdateBranch: Capability {
     public var name: String { Self.name }
+    public var events: Set<String>? { ["issue_comment", "pull_request_review_comment", "pull_request_review"] }
 
     /// Comment events carrying `/update-branch` on a pull request; everything else is ignored with its reason.
     public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {

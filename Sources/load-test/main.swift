@@ -74,7 +74,8 @@ func script(_ name: String, event: String, body: String) throws -> String {
     return path
 }
 _ = signature
-// The throughput workload: a signed PR event update-branch verifies, decodes and ignores (no GitHub call).
+// The throughput workload: a signed PR event update-branch verifies and ignores (it acts on comments only, so it
+// answers without decoding the payload; no GitHub call).
 let ignored = try script("ignored", event: "pull_request", body: gh.pullRequestEvent("acme/widgets", 1, action: "opened").encoded())
 // The concurrency workload: a planned /update-branch that reads GitHub with App auth and the shared token cache.
 let planned = try script("planned", event: "issue_comment", body: body)

@@ -3,6 +3,12 @@ import Testing
 import SwitchyardCore
 import SwitchyardRuntime
 import SwitchyardTesting
+import UpdateBranch
+import SlaCheck
+import CherryPick
+import E2ETrigger
+import Housekeeping
+import LabelDeploy
 
 /// Every function binary, fed every sample event, calls only routes GitHub has.
 @Suite("Every function against the emulator", .serialized)
@@ -60,5 +66,35 @@ struct FunctionContractTests {
         #expect(seen.event == "ping")
         let forged = WebhookDelivery(event: "ping", payload: d.payload, secret: "wrong")
         #expect(try forged.post(to: server.baseURL + "/hook").status == 401)
+    }
+
+    /// A function answers events outside its manifest without decoding them, so its declared set must
+    /// cover every event its manifest lists.
+    @Test func declaredEventsCoverTheManifests() throws {
+        let capabilities: [any Capability] = [UpdateBranch(), SlaCheck(), CherryPick(), E2ETrigger(), Housekeeping(), LabelDeploy()]
+        #expect(capabilities.count == Self.functions.count - 1, "every function but slash-dispatch declares its events")
+        for c in capabilities {
+            let text = try String(contentsOfFile: Support.packageRoot + "/functions/\(c.name)/function.yaml", encoding: .utf8)
+            let manifest = try FunctionManifest(yaml: text)
+            let declared = try #require(c.events, "\(c.name) declares no events")
+            for t in manifest.github where t.event != "ping" {
+                #expect(declared.contains(t.event), "\(c.name)'s manifest lists \(t.event), which it would ignore")
+            }
+        }
+    }
+
+    @Test func unhandledEventsAreVerifiedThenIgnoredUndecoded() throws {
+        // Not JSON at all: only a function that decodes it would notice.
+        let body = Array("not json, never decoded".utf8)
+        var r = try Support.run("update-branch", environment: ["GITHUB_WEBHOOK_SECRET": "s"],
+                                stdin: Support.envelope(event: "pull_request", body: body, secret: "s"))
+        #expect(r.json?["outcome"]?.string == "ignored", "\(r.stdout)")
+        #expect(r.json?["message"]?.string == "update-branch does not handle pull_request events")
+        r = try Support.run("update-branch", environment: ["GITHUB_WEBHOOK_SECRET": "s"],
+                            stdin: Support.envelope(event: "pull_request", body: body, secret: "wrong"))
+        #expect(r.json?["status"]?.int == 401, "verification comes first: \(r.stdout)")
+        r = try Support.run("update-branch", environment: ["GITHUB_WEBHOOK_SECRET": "s"],
+                            stdin: Support.envelope(event: "issue_comment", body: body, secret: "s"))
+        #expect(r.json?["status"]?.int == 400, "a handled event is decoded: \(r.stdout)")
     }
 }

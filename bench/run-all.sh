@@ -2,7 +2,8 @@
 # Every benchmark in one command, as ratios against floors measured in the same run:
 #  1. cold start of every function in CGI, pipe and OpenFaaS modes on a signed 25 KB pull_request.edited it
 #     verifies, decodes and ignores, against a C program that reads stdin and writes a line;
-#  2. CGI throughput and p99 under nginx + fcgiwrap (wrk) against a C CGI program.
+#  2. CGI throughput and p99 under nginx + fcgiwrap (wrk) against a C CGI program;
+#  3. warm Lambda invocations through a local Runtime API, against the same loop in C with libcurl.
 # Usage: bench/run-all.sh [runs-per-round] [rounds]   (default 100 × 3; about 3 minutes after the build)
 # FUNCTIONS="a b" and MODES="cgi pipe" narrow the cold-start table; SKIP_LOAD=1 skips the load run.
 set -euo pipefail
@@ -82,5 +83,10 @@ elif command -v wrk >/dev/null && [ -x /usr/sbin/nginx ] && [ -x /usr/sbin/fcgiw
   .build/debug/load-test --seconds 10 --bin "$bin"
 else
   echo "CGI throughput: skipped (needs wrk, nginx and fcgiwrap)"
+fi
+if [ "${SKIP_LOAD:-}" != 1 ] && [ -f /usr/include/curl/curl.h ] && command -v python3 >/dev/null; then
+  echo
+  bench/lambda-warm.sh 2000 update-branch
+  bench/lambda-warm.sh 2000 sla-check
 fi
 [ "${SKIP_LOAD:-}" = 1 ] || { echo; echo "GitHub requests per operation: see bench/README.md (each is asserted by a test)."; }

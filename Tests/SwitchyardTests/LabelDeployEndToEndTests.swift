@@ -113,8 +113,13 @@ struct LabelDeployEndToEndTests {
     @Test func labelledThenStableGivesOneCommentWithTheURL() throws {
         let lab = try Lab()
         let head = try #require(lab.gh.headSHA(Self.full, 1))
+        lab.gh.clearLog()
         var r = try lab.pr("labeled", label: Self.cloud)
         #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        // Requests for a labelled PR: permission, deployment lookup, creation and status, sticky comment
+        // lookup and creation (GitHub); owner lookup and creation (provisioner).
+        #expect(lab.gh.requests.count == 7, "\(lab.gh.requests)")
+        #expect(lab.prov.requests.count == 2)
         let created = try #require(lab.prov.all.first)
         #expect(lab.prov.all.count == 1)
         #expect(created.owner == "github.com/acme/widgets/pull/1")
@@ -132,8 +137,12 @@ struct LabelDeployEndToEndTests {
         #expect(r.json?["outcome"]?.string == "ignored", "\(r.stdout)")
         #expect(lab.prov.all.count == 1)
 
+        lab.gh.clearLog(); lab.prov.clearLog()
         let runs = try lab.settle()
         #expect(runs.allSatisfy { $0.status == 0 }, "\(runs.map(\.stdout))")
+        // The stable webhook: comment lookup, deployment and its last status, the new status, the comment edit.
+        #expect(lab.gh.requests.count == 5, "\(lab.gh.requests)")
+        #expect(lab.prov.requests.count == 2, "one installation read per webhook")
         let ready = try #require(lab.sticky())
         #expect(ready.contains("is ready: [https://widgets-pr-1.test.example.com]"), "\(ready)")
         #expect(lab.stickies.count == 1)

@@ -84,7 +84,7 @@ elif command -v wrk >/dev/null && [ -x /usr/sbin/nginx ] && [ -x /usr/sbin/fcgiw
 else
   echo "CGI throughput: skipped (needs wrk, nginx and fcgiwrap)"
 fi
-if [ "${SKIP_LOAD:-}" != 1 ] && [ -f /usr/include/curl/curl.h ] && command -v python3 >/dev/null; then
+if [ "${SKIP_LOAD:-}" != 1 ] && echo "#include <curl/curl.h>" | cc -E - >/dev/null 2>&1 && command -v python3 >/dev/null; then
   echo
   bench/lambda-warm.sh 2000 update-branch
   bench/lambda-warm.sh 2000 sla-check

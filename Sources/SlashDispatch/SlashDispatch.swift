@@ -42,6 +42,17 @@ public struct SlashDispatch: Capability {
 
     // MARK: GitHub events
 
+    /// An event that no manifest routes, known from its name and action alone: answered without
+    /// decoding. Comment events always decode (their commands decide the routes).
+    public func ignoreUndecoded(event: String, body: [UInt8]) -> String? {
+        guard !CommentTrigger.eventNames.contains(event), let table = try? table(triggersOnly: true) else { return nil }
+        let action = WebhookEvent.topLevelAction(body)
+        guard table.routes(event: event, action: action, commands: []).isEmpty else { return nil }
+        // Without a readable action, ignore only an event no manifest lists under any action.
+        if action == nil, table.manifests.contains(where: { $0.github.contains { $0.event == event } }) { return nil }
+        return "no function handles \(event)\(action.map { "." + $0 } ?? "")"
+    }
+
     public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {
         let comment = CommentTrigger(event)
         var commands = comment.map { CommandGrammar.commands(inComment: $0.body) } ?? []

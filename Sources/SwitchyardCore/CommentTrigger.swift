@@ -1,6 +1,8 @@
 /// Every comment-bearing event folded into one shape (issue comment, review comment,
 /// review body, PR body on open), so that capabilities parse commands in one place.
 public struct CommentTrigger: Sendable, Equatable {
+    /// The events that carry a comment (and so may carry commands).
+    public static let eventNames: Set<String> = ["issue_comment", "pull_request_review_comment", "pull_request_review"]
     public enum Kind: String, Sendable, Codable { case issueComment, reviewComment, reviewBody, pullRequestBody }
 
     public var kind: Kind

@@ -125,6 +125,54 @@ public enum WebhookEvent: Sendable, Equatable {
 
     /// Infers the event name from the payload's shape, for raw payloads piped without `--event`.
     /// Returns nil when the shape is ambiguous.
+    /// The value of the payload's top-level `"action"` key, found by scanning the bytes (strings and
+    /// nesting are skipped properly) without decoding. Nil when absent, not a plain string, or malformed.
+    public static func topLevelAction(_ body: [UInt8]) -> String? {
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        var depth = 0
+        var i = 0
+        var expectingKey = false
+        let key = Array("action".utf8)
+        func skipSpace() { while i < body.count, body[i] == 0x20 || body[i] == 0x0A || body[i] == 0x0D || body[i] == 0x09 { i += 1 } }
+        /// Reads a string starting at the quote at `i`; returns its raw bytes, or nil if it has escapes or no end.
+        func string() -> (bytes: ArraySlice<UInt8>, escaped: Bool)? {
+            let start = i + 1
+            var j = start
+            var escaped = false
+            while j < body.count, body[j] != quote {
+                if body[j] == backslash { escaped = true; j += 1 }
+                j += 1
+            }
+            guard j < body.count else { return nil }
+            i = j + 1
+            return (body[start..<j], escaped)
+        }
+        while i < body.count {
+            let c = body[i]
+            switch c {
+            case UInt8(ascii: "{"): depth += 1; expectingKey = depth == 1; i += 1
+            case UInt8(ascii: "["): depth += 1; expectingKey = false; i += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1; i += 1
+            case UInt8(ascii: ","): expectingKey = depth == 1; i += 1
+            case quote:
+                guard let s = string() else { return nil }
+                if depth == 1 && expectingKey {
+                    expectingKey = false
+                    guard !s.escaped, s.bytes.elementsEqual(key) else { continue }
+                    skipSpace()
+                    guard i < body.count, body[i] == UInt8(ascii: ":") else { return nil }
+                    i += 1
+                    skipSpace()
+                    guard i < body.count, body[i] == quote, let v = string(), !v.escaped else { return nil }
+                    return String(decoding: v.bytes, as: UTF8.self)
+                }
+            default: i += 1
+            }
+            if depth < 0 { return nil }
+        }
+        return nil
+    }
+
     public static func inferName(from payload: JSON) -> String? {
         guard let o = payload.object else { return nil }
         let has = { (k: String) in o[k] != nil }

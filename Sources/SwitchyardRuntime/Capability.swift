@@ -12,10 +12,14 @@ public protocol Capability: Sendable {
     /// The GitHub (and other webhook) event names the capability acts on, as its manifest's triggers
     /// list them; nil for all. Other events are answered "ignored" once verified, without decoding.
     var events: Set<String>? { get }
+    /// A reason to ignore a verified event before its payload is decoded (from its name, or a cheap
+    /// look at the bytes such as `WebhookEvent.topLevelAction`), or nil to decode and plan.
+    func ignoreUndecoded(event: String, body: [UInt8]) -> String?
 }
 
 extension Capability {
     public var events: Set<String>? { nil }
+    public func ignoreUndecoded(event: String, body: [UInt8]) -> String? { nil }
 
     public func plan(chat: ChatCommand, command: Command, context: CapabilityContext) throws -> Plan {
         .ignore("\(name) has no chat commands")

@@ -167,6 +167,10 @@ public struct Handler: Sendable {
             logger.info("event", ["event": .string(name!), "handled": false])
             return Rendering.unhandled(function: capability.name, event: name!, delivery: delivery)
         }
+        if name != "ping", let reason = capability.ignoreUndecoded(event: name!, body: body) {
+            logger.info("event", ["event": .string(name!), "handled": false])
+            return Rendering.unhandled(function: capability.name, event: name!, delivery: delivery, message: reason)
+        }
         let event = try WebhookEvent.decode(name: name!, body: body)
         logger.info("event", ["event": .string(event.name), "action": event.action.map(JSON.string) ?? .null])
         if case .ping(let p) = event {

@@ -20,6 +20,7 @@ public enum FuzzTargets {
             let body = Array(data.dropFirst())
             if let event = try? WebhookEvent.decode(name: names[Int(first) % names.count], body: body) { _ = CommentTrigger(event) }
             if let json = try? JSON.parse(body) { _ = WebhookEvent.inferName(from: json) }
+            _ = WebhookEvent.topLevelAction(body)
         case "form":
             if let form = try? FormFields(parsing: data) {
                 _ = try? ChatCommand(platform: .mattermost, form: form)

@@ -65,7 +65,7 @@ measure() {  # measure <mode> <function>: prints "median_ms floor_ms peak_kib"
 
 echo "Switchyard benchmarks — $(date -u +%Y-%m-%d), $(nproc) cores, $(swift --version 2>/dev/null | head -1)"
 echo
-echo "Cold start: signed ${size}-byte pull_request webhook, verify + decode + decide (ignored), median of $rounds rounds × $runs execs"
+echo "Cold start: signed ${size}-byte pull_request.edited webhook, verified and ignored (decoded by the functions that act on pull_request), median of $rounds rounds × $runs execs"
 printf '| %-15s | %-8s | %9s | %9s | %7s | %9s |\n' function mode "per exec" floor ratio "peak RSS"
 printf '|%s|%s|%s|%s|%s|%s|\n' "-----------------" "----------" "-----------" "-----------" "---------" "-----------"
 for f in "${functions[@]}"; do

@@ -102,23 +102,11 @@ public struct Handler: Sendable {
             }
             try Verification.verifyGitHub(signature: r.header("x-hub-signature-256"), body: r.body, secrets: settings.webhookSecrets)
         case .gitlab:
-            guard r.mediaType == "application/json" else {
-                throw SwitchyardError(.unsupportedMediaType, "GitLab webhooks must be application/json")
-            }
-            guard !settings.gitlabWebhookTokens.isEmpty else {
-                if mode.isHTTP { throw .misconfigured("GITLAB_WEBHOOK_TOKEN (or GITLAB_WEBHOOK_TOKEN_FILE) is not set; refusing unverified GitLab webhooks") }
-                return
-            }
-            try Verification.verifyGitLab(token: r.header("x-gitlab-token"), tokens: settings.gitlabWebhookTokens)
+            try verifyStaticToken(r, mode: mode, sender: "GitLab", header: "x-gitlab-token", variable: "GITLAB_WEBHOOK_TOKEN",
+                                  tokens: settings.gitlabWebhookTokens)
         case .provisioner:
-            guard r.mediaType == "application/json" else {
-                throw SwitchyardError(.unsupportedMediaType, "provisioner webhooks must be application/json")
-            }
-            guard !settings.provisionerWebhookTokens.isEmpty else {
-                if mode.isHTTP { throw .misconfigured("PROVISIONER_WEBHOOK_TOKEN (or PROVISIONER_WEBHOOK_TOKEN_FILE) is not set; refusing unverified provisioner webhooks") }
-                return
-            }
-            try Verification.verifyProvisioner(token: r.header(Verification.provisionerHeader), tokens: settings.provisionerWebhookTokens)
+            try verifyStaticToken(r, mode: mode, sender: "provisioner", header: Verification.provisionerHeader,
+                                  variable: "PROVISIONER_WEBHOOK_TOKEN", tokens: settings.provisionerWebhookTokens)
         case .slack:
             try requireForm(r)
             guard !settings.slackSecrets.isEmpty else {
@@ -136,6 +124,20 @@ public struct Handler: Sendable {
             try Verification.verifyMattermost(authorization: r.header("authorization"), formToken: form["token"],
                                               tokens: settings.mattermostTokens)
         }
+    }
+
+    /// Webhooks authenticated by a shared secret in a header (GitLab, the provisioner): JSON only, and
+    /// refused in HTTP modes when no token is configured.
+    func verifyStaticToken(_ r: IncomingRequest, mode: InvocationMode, sender: String, header: String, variable: String,
+                           tokens: [String]) throws(SwitchyardError) {
+        guard r.mediaType == "application/json" else {
+            throw SwitchyardError(.unsupportedMediaType, "\(sender) webhooks must be application/json")
+        }
+        guard !tokens.isEmpty else {
+            if mode.isHTTP { throw .misconfigured("\(variable) (or \(variable)_FILE) is not set; refusing unverified \(sender) webhooks") }
+            return
+        }
+        try Verification.verifyStaticToken(r.header(header), header: header, sender: sender, tokens: tokens)
     }
 
     func requireForm(_ r: IncomingRequest) throws(SwitchyardError) {

@@ -110,20 +110,13 @@ public enum Verification {
         return false
     }
 
-    /// Checks a provisioner webhook's static token.
-    public static func verifyProvisioner(token: String?, tokens: [String]) throws(SwitchyardError) {
-        guard let token, !token.isEmpty else { throw .unauthenticated("the X-Provisioner-Token header is missing") }
+    /// Checks a shared-secret header (GitLab's `X-Gitlab-Token`, the provisioner's `X-Provisioner-Token`).
+    public static func verifyStaticToken(_ token: String?, header: String, sender: String, tokens: [String]) throws(SwitchyardError) {
+        let name = header.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: "-")
+        guard let token, !token.isEmpty else { throw .unauthenticated("the \(name) header is missing") }
         var ok = false
         for t in tokens { ok = constantTimeEqual(Array(token.utf8), Array(t.utf8)) || ok }
-        guard ok else { throw .unauthenticated("the provisioner webhook token does not match") }
-    }
-
-    /// Checks GitLab's `X-Gitlab-Token` (a shared secret, not a signature).
-    public static func verifyGitLab(token: String?, tokens: [String]) throws(SwitchyardError) {
-        guard let token, !token.isEmpty else { throw .unauthenticated("the X-Gitlab-Token header is missing") }
-        var ok = false
-        for t in tokens { ok = constantTimeEqual(Array(token.utf8), Array(t.utf8)) || ok }
-        guard ok else { throw .unauthenticated("the GitLab webhook token does not match") }
+        guard ok else { throw .unauthenticated("the \(sender) webhook token does not match") }
     }
 
     /// Compares in time that depends only on the lengths, never on where the bytes differ.

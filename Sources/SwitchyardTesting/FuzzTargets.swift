@@ -64,7 +64,7 @@ public enum FuzzTargets {
             }
             let id = json["id"]?.string ?? json["OwnerID"]?.string ?? ""
             _ = (LabelDeploy.pullRequest(owner: id), LabelDeploy.chatOwner(id), LabelDeploy.dnsLabel(id), LabelDeploy.validName(id))
-            _ = try? Verification.verifyProvisioner(token: json["event_id"]?.string, tokens: ["t"])
+            _ = try? Verification.verifyStaticToken(json["event_id"]?.string, header: Verification.provisionerHeader, sender: "provisioner", tokens: ["t"])
         case "manifest":
             _ = try? FunctionManifest(yaml: String(decoding: data, as: UTF8.self))
         default:

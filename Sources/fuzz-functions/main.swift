@@ -3,8 +3,9 @@ import SwitchyardCore
 import SwitchyardTesting
 
 /// Process-level fuzzing of every function binary in every mode.
-/// Usage: fuzz-functions [--count N-per-mode] [--seed S] [--corpus DIR]   (binaries beside this one)
+/// Usage: fuzz-functions [--count N-per-mode] [--seed S] [--function NAME …] [--corpus DIR]   (binaries beside this one)
 var count = 1000
+var only: [String] = []
 var seed: UInt64 = 1
 var corpusDir = GitHubEmulator.findCorpus() ?? "../shared/corpus"
 var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -13,12 +14,13 @@ while let a = args.next() {
     case "--count": count = Int(args.next() ?? "") ?? count
     case "--seed": seed = UInt64(args.next() ?? "") ?? seed
     case "--corpus": corpusDir = args.next() ?? corpusDir
-    default: FileHandle.standardError.write(Data("usage: fuzz-functions [--count N] [--seed S] [--corpus DIR]\n".utf8)); exit(2)
+    case "--function": only.append(args.next() ?? "")
+    default: FileHandle.standardError.write(Data("usage: fuzz-functions [--count N] [--seed S] [--function NAME …] [--corpus DIR]\n".utf8)); exit(2)
     }
 }
 let binDir = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]) as NSString
 let functionsDir = URL(fileURLWithPath: binDir.deletingLastPathComponent).appendingPathComponent("../../../functions").standardized.path
-let functions = ((try? FileManager.default.contentsOfDirectory(atPath: functionsDir)) ?? []).sorted()
+let functions = ((try? FileManager.default.contentsOfDirectory(atPath: functionsDir)) ?? []).sorted().filter { only.isEmpty || only.contains($0) }
 var corpus: [(event: String, body: [UInt8])] = []
 for file in (try? FileManager.default.contentsOfDirectory(atPath: corpusDir + "/github-webhooks")) ?? [] {
     if let data = FileManager.default.contents(atPath: corpusDir + "/github-webhooks/" + file) {

@@ -1,6 +1,7 @@
 import SwitchyardCore
 import SwitchyardGitHub
 import SwitchyardRuntime
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -14,6 +15,12 @@ public struct SlashDispatch: Capability {
     public static let name = "slash-dispatch"
     public var name: String { Self.name }
     let given: [String: String]?
+    /// The routing tables read by this process (one event per process; the Lambda loop reuses them).
+    private let tables = TableCache()
+
+    final class TableCache: Sendable {
+        let state = Mutex<(full: RoutingTable?, triggers: RoutingTable?)>((nil, nil))
+    }
 
     /// `environment` nil: the process environment, read only when a routed function needs it.
     public init(environment: [String: String]? = nil) { self.given = environment }
@@ -35,9 +42,13 @@ public struct SlashDispatch: Capability {
         return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
     }
 
+    /// The routing table, read once: the full one serves for triggers too.
     func table(triggersOnly: Bool = false) throws -> RoutingTable {
-        try RoutingTable.load(directory: variable("SWITCHYARD_FUNCTIONS_DIR"), binaryDirectory: binaryDirectory, excluding: Self.name,
-                              triggersOnly: triggersOnly)
+        if let t = tables.state.withLock({ $0.full ?? (triggersOnly ? $0.triggers : nil) }) { return t }
+        let t = try RoutingTable.load(directory: variable("SWITCHYARD_FUNCTIONS_DIR"), binaryDirectory: binaryDirectory,
+                                      excluding: Self.name, triggersOnly: triggersOnly)
+        tables.state.withLock { if triggersOnly { $0.triggers = t } else { $0.full = t } }
+        return t
     }
 
     // MARK: GitHub events

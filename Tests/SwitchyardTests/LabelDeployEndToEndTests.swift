@@ -159,6 +159,17 @@ struct LabelDeployEndToEndTests {
         lab.assertNoSecretsReachedGitHub()
     }
 
+    @Test func aDryRunSaysWhatItWouldCreateAndWritesNothing() throws {
+        let lab = try Lab()
+        lab.extra["SWITCHYARD_DRY_RUN"] = "1"
+        let r = try lab.pr("labeled", label: Self.cloud)
+        #expect(r.json?["outcome"]?.string == "planned", "\(r.stdout)\(r.stderr)")
+        #expect(r.json?["message"]?.string?.contains("would create widgets-pr-1 (miniSingleton") == true, "\(r.stdout)")
+        #expect(lab.prov.requests.allSatisfy { $0.method == "GET" } && lab.prov.all.isEmpty)
+        #expect(lab.gh.requests.allSatisfy { $0.method == "GET" })
+        #expect(lab.sticky() == nil)
+    }
+
     @Test func haLabelAsksForMiniHAWithTheLicence() throws {
         let lab = try Lab()
         lab.extra["DEPLOY_LICENSE"] = "license-text-0xfeed"

@@ -67,6 +67,7 @@ public final class ProvisionerEmulator: @unchecked Sendable {
     var installations: [Installation] = []
     var webhooks: [Webhook] = []
     var failures: [String] = []
+    var updateFailures = 0
     var issuedTokens: [String] = []
     var log: [Logged] = []
     var emitted: [Event] = []
@@ -98,6 +99,9 @@ public final class ProvisionerEmulator: @unchecked Sendable {
 
     /// The next creation ends in this state (`creation-failed`, `creation-no-compatible-clusters`).
     public func failNextCreation(_ state: String = "creation-failed") { lock.withLock { failures.append(state) } }
+
+    /// The next update ends in `update-failed`.
+    public func failNextUpdate() { lock.withLock { updateFailures += 1 } }
 
     /// Registers a webhook, as `cloud webhook create --owner … --url … --header Key:Value` would.
     public func registerWebhook(owner: String, url: String, headers: [(String, String)]) {
@@ -135,7 +139,9 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             if !failures.isEmpty { return failures.removeFirst() }
             return "stable"
         case "update-requested": return "update-in-progress"
-        case "update-in-progress": return "stable"
+        case "update-in-progress":
+            if updateFailures > 0 { updateFailures -= 1; return "update-failed" }
+            return "stable"
         case "hibernation-requested": return "hibernating"
         case "wake-up-requested": return "stable"
         case "deletion-pending": return "deletion-requested"

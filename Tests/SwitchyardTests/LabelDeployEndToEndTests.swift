@@ -290,6 +290,26 @@ struct LabelDeployEndToEndTests {
         #expect(lab.stickies.count == 1)
     }
 
+    @Test func aFailedUpdateIsReportedAndTheNextPushRetries() throws {
+        let lab = try Lab()
+        _ = try lab.pr("labeled", label: Self.cloud)
+        try lab.settle()
+        lab.prov.failNextUpdate()
+        try lab.gh.commit(Self.full, branch: "feature", files: ["src/e.txt": "e\n"], message: "Add e")
+        _ = try lab.pr("synchronize")
+        try lab.settle()
+        #expect(lab.sticky()?.contains("could not be updated") == true, "\(lab.sticky() ?? "")")
+        #expect(lab.gh.labels(Self.full, issue: 1).contains(Self.cloud), "an update failure keeps the label")
+        // The next push updates again, from update-failed.
+        try lab.gh.commit(Self.full, branch: "feature", files: ["src/f.txt": "f\n"], message: "Add f")
+        let head = try #require(lab.gh.headSHA(Self.full, 1))
+        let r = try lab.pr("synchronize")
+        #expect(r.json?["message"]?.string?.contains("updating widgets-pr-1 to \(head.prefix(7))") == true, "\(r.stdout)")
+        try lab.settle()
+        #expect(lab.sticky()?.contains("was updated to version `\(head.prefix(7))`") == true, "\(lab.sticky() ?? "")")
+        #expect(lab.stickies.count == 1)
+    }
+
     @Test func outOfOrderAndUnknownEventsLeaveOneServerOrNone() throws {
         let lab = try Lab()
         // Unlabelled before the creation finished: deleted, and the late webhooks change nothing.

@@ -34,7 +34,7 @@ public struct ActionsBackend: PipelineBackend {
 
     public init(github: GitHubClient, repo: RepoRef, workflow: String) { self.github = github; self.repo = repo; self.workflow = workflow }
 
-    var base: String { "/repos/\(GitHubClient.percentEncode(repo.owner))/\(GitHubClient.percentEncode(repo.name))/actions" }
+    var base: String { GitHubClient.repoPath(repo) + "/actions" }
 
     public func start(ref: String, inputs: [String: String]) throws -> (id: Int, url: String) {
         let path = base + "/workflows/\(GitHubClient.percentEncode(workflow))/dispatches"

@@ -122,7 +122,7 @@ extension E2ETrigger: Capability {
             return answer("@\(who) an end-to-end run for `\(pull.head.sha.prefix(7))` with these options is already going: \(same.url). Comment `/e2e-cancel` to stop it.", outcome: .ignored)
         }
         if s.guardMode == "checks" {
-            let combined = try JSON.parse(try github.send("GET", "/repos/\(ref.repo.fullName)/commits/\(pull.head.sha)/status").body)
+            let combined = try JSON.parse(try github.send("GET", GitHubClient.repoPath(ref.repo) + "/commits/\(pull.head.sha)/status").body)
             let failing = (combined["statuses"]?.array ?? []).filter { $0["context"]?.string != s.context && $0["state"]?.string != "success" }
                 .compactMap { $0["context"]?.string }
             if !failing.isEmpty {

@@ -17,7 +17,7 @@ public struct ActionsDeployBackend: EnvironmentBackend {
         self.github = github; self.repo = repo; self.deploy = deploy; self.destroy = destroy; self.ref = ref
     }
 
-    var base: String { "/repos/\(GitHubClient.percentEncode(repo.owner))/\(GitHubClient.percentEncode(repo.name))" }
+    var base: String { GitHubClient.repoPath(repo) }
 
     /// The environment of an owner: `pr-<n>` for a pull request.
     static func environment(_ owner: String) -> String {

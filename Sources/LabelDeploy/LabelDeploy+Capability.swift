@@ -6,11 +6,16 @@ extension LabelDeploy: Capability {
     public var name: String { Self.name }
     public var events: Set<String>? { ["pull_request", "status", "check_run", "workflow_run", "deployment_status", "provisioner"] }
 
-    /// The backend for a repository (or for chat, with `repo` nil).
-    func backend(_ s: Settings, repo: RepoRef?, context: CapabilityContext) throws -> any EnvironmentBackend {
-        if s.backend == "actions", let repo {
+    /// The backend for a repository's pull requests.
+    func backend(_ s: Settings, repo: RepoRef, context: CapabilityContext) throws -> any EnvironmentBackend {
+        if s.backend == "actions" {
             return ActionsDeployBackend(github: try context.github(), repo: repo, deploy: s.deployWorkflow, destroy: s.destroyWorkflow)
         }
+        return try provisioner(context)
+    }
+
+    /// The provisioner: chat servers, provisioner webhooks, and PR servers by default.
+    func provisioner(_ context: CapabilityContext) throws -> any EnvironmentBackend {
         guard let settings = context.settings, let url = settings.provisionerURL else {
             throw SwitchyardError.misconfigured("PROVISIONER_URL is not set")
         }
@@ -192,7 +197,7 @@ extension LabelDeploy: Capability {
     }
 
     func imageReady(_ check: ImageCheck, repo: RepoRef, sha: String, github: GitHubClient) throws -> Bool {
-        let r = "/repos/\(GitHubClient.percentEncode(repo.owner))/\(GitHubClient.percentEncode(repo.name))"
+        let r = GitHubClient.repoPath(repo)
         switch check {
         case .none:
             return true
@@ -215,7 +220,7 @@ extension LabelDeploy: Capability {
         let github = try context.github()
         var numbers = numbers ?? []
         if numbers.isEmpty {
-            let path = "/repos/\(GitHubClient.percentEncode(repo.owner))/\(GitHubClient.percentEncode(repo.name))/commits/\(sha)/pulls"
+            let path = GitHubClient.repoPath(repo) + "/commits/\(sha)/pulls"
             numbers = (try JSON.parse(try github.send("GET", path).body).array ?? []).compactMap { $0["number"]?.int }
         }
         var actions: [Action] = []
@@ -253,9 +258,8 @@ extension LabelDeploy: Capability {
             return .ignore("a provisioner event for a \(p["type"]?.string ?? "?") is not about a test server")
         }
         let oldState = p["old_state"]?.string ?? ""
-        // The backend is the provisioner whichever repo it serves; the server says who owns it.
-        let provisioner = try backend(Settings(), repo: nil, context: context)
-        guard let server = try provisioner.server(id: id) else { return .ignore("installation \(id) is unknown to the provisioner") }
+        // The server says who owns it.
+        guard let server = try provisioner(context).server(id: id) else { return .ignore("installation \(id) is unknown to the provisioner") }
         if let ref = Self.pullRequest(owner: server.owner) {
             return try pullRequestServerChanged(ref, server: server, newState: newState, oldState: oldState, context: context)
         }
@@ -317,7 +321,7 @@ extension LabelDeploy: Capability {
     /// With the Actions backend the workflows report deployments themselves.
     func deploymentStart(_ ref: IssueRef, sha: String, server: String, settings s: Settings, github: GitHubClient) throws {
         guard s.deployments, s.backend != "actions" else { return }
-        let path = "/repos/\(GitHubClient.percentEncode(ref.repo.owner))/\(GitHubClient.percentEncode(ref.repo.name))/deployments"
+        let path = GitHubClient.repoPath(ref.repo) + "/deployments"
         let env = "pr-\(ref.number)"
         let existing = try JSON.parse(try github.send("GET", path, query: [("environment", env), ("sha", sha), ("per_page", "1")]).body)
         var id = existing[0]?["id"]?.int
@@ -335,7 +339,7 @@ extension LabelDeploy: Capability {
 
     func deploymentStatus(_ ref: IssueRef, state: String, url: String?, description: String, settings s: Settings, github: GitHubClient) throws {
         guard s.deployments, s.backend != "actions" else { return }
-        let path = "/repos/\(GitHubClient.percentEncode(ref.repo.owner))/\(GitHubClient.percentEncode(ref.repo.name))/deployments"
+        let path = GitHubClient.repoPath(ref.repo) + "/deployments"
         let latest = try JSON.parse(try github.send("GET", path, query: [("environment", "pr-\(ref.number)"), ("per_page", "1")]).body)
         guard let id = latest[0]?["id"]?.int else { return }
         try setDeploymentStatus(path + "/\(id)", state: state, url: url, description: description, github: github)

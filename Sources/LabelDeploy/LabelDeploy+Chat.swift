@@ -14,7 +14,7 @@ extension LabelDeploy {
 
         init(config: Config) {
             let c = config.global(["chat", "deploy"])
-            if let x = c?["domain"]?.string ?? config.value(["deploy", "domain"], for: RepoRef(owner: "-", name: "-"))?.string { domain = x }
+            if let x = c?["domain"]?.string ?? config.global(["defaults", "deploy", "domain"])?.string { domain = x }
             if let x = c?["latest"]?.string { latest = x }
             if let x = c?["size"]?.string { size = x }
             image = c?["image"]?.string
@@ -44,17 +44,17 @@ extension LabelDeploy {
         }
         let cs = ChatSettings(config: context.config)
         let owner = Self.owner(chat)
-        let provisioner = try backend(Settings(), repo: nil, context: context)
+        let cloud = try provisioner(context)
         func mine(_ name: String?) throws -> TestServer? {
             guard let name else { return nil }
-            return try provisioner.servers(owner: owner).first { $0.name == name && !$0.isGone }
+            return try cloud.servers(owner: owner).first { $0.name == name && !$0.isGone }
         }
         func absent(_ name: String) -> Plan { .reject("You have no test server named `\(name)`. `\(chat.command) deploy list` shows yours.") }
         let name = rest.first
 
         switch sub {
         case "list":
-            let servers = try provisioner.servers(owner: owner).filter { !$0.isGone }
+            let servers = try cloud.servers(owner: owner).filter { !$0.isGone }
             guard !servers.isEmpty else { return Plan(outcome: .done, message: "You have no test servers. Create one with `\(chat.command) deploy create <name>`.") }
             let rows = servers.map { "| `\($0.name)` | \($0.state) | `\($0.version)` | \($0.size) | \($0.url ?? "") |" }
             return Plan(outcome: .done, message: (["| Name | State | Version | Size | URL |", "|---|---|---|---|---|"] + rows).joined(separator: "\n"))
@@ -63,7 +63,7 @@ extension LabelDeploy {
             guard Self.validName(name) else {
                 return .reject("`\(name)` is not a valid name: use 3 to 40 lower-case letters, digits and inner dashes.")
             }
-            let existing = try provisioner.servers(owner: owner).filter { !$0.isGone }
+            let existing = try cloud.servers(owner: owner).filter { !$0.isGone }
             if existing.contains(where: { $0.name == name }) { return .reject("You already have `\(name)`; see `\(chat.command) deploy info \(name)`.") }
             guard existing.count < cs.maxServers else {
                 return .reject("You have \(existing.count) test servers, the most allowed; delete one first.")
@@ -81,7 +81,7 @@ extension LabelDeploy {
                                   annotations: chat.userName.isEmpty ? [] : ["notify-" + Self.dnsLabel(chat.userName)])
             if context.dryRun { return Plan(outcome: .planned, message: "would create `\(name)` (\(spec.size ?? ""), \(version))") }
             do {
-                let s = try provisioner.create(spec)
+                let s = try cloud.create(spec)
                 return Plan(outcome: .done, message: "⏳ Creating `\(s.name)` (\(spec.size ?? "default size"), version `\(version)`) at https://\(spec.dns). You will get a message when it is ready.")
             } catch BackendError.nameTaken {
                 return .reject("The name `\(name)` is taken, or still reserved: after a server is deleted its name stays reserved for a while. Pick another name.")
@@ -110,22 +110,22 @@ extension LabelDeploy {
                 for k in (flags["clear-env"] ?? "").split(separator: ",") where !k.isEmpty { patch.env[String(k)] = "" }
                 guard !patch.isEmpty else { return .reject("Nothing to change. " + Self.chatUsage) }
                 guard s.state == "stable" || s.state.hasPrefix("update") else { return .reject("`\(name)` is \(s.state); it can be updated once it is stable.") }
-                try provisioner.update(s.id, patch)
+                try cloud.update(s.id, patch)
                 return Plan(outcome: .done, message: "🔄 Updating `\(name)`. You will get a message when it is done.")
             case "restart":
                 guard s.state == "stable" else { return .reject("`\(name)` is \(s.state); only a stable server can be restarted.") }
-                try provisioner.update(s.id, ServerPatch(env: ["SWITCHYARD_RESTARTED_AT": "\(Deadline.epochMillis() / 1000)"]))
+                try cloud.update(s.id, ServerPatch(env: ["SWITCHYARD_RESTARTED_AT": "\(Deadline.epochMillis() / 1000)"]))
                 return Plan(outcome: .done, message: "🔄 Restarting `\(name)`.")
             case "hibernate":
                 guard s.state == "stable" else { return .reject("`\(name)` is \(s.state); only a stable server can hibernate.") }
-                try provisioner.hibernate(s.id)
+                try cloud.hibernate(s.id)
                 return Plan(outcome: .done, message: "💤 `\(name)` is going to sleep; `\(chat.command) deploy wake-up \(name)` brings it back.")
             case "wake-up", "wakeup":
                 guard s.state == "hibernating" else { return .reject("`\(name)` is \(s.state), not hibernating.") }
-                try provisioner.wakeUp(s.id)
+                try cloud.wakeUp(s.id)
                 return Plan(outcome: .done, message: "⏰ Waking `\(name)` up.")
             default:
-                try provisioner.delete(s.id)
+                try cloud.delete(s.id)
                 return Plan(outcome: .done, message: "🗑️ Deleting `\(name)`. Its name stays reserved for a while.")
             }
         default:

@@ -106,7 +106,6 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
     let cacheDirectory: String?
     let transport: any HTTPTransport
     private var accessToken: String?
-    public private(set) var requestCount = 0
 
     public init(baseURL: String, auth: ProvisionerAuth, deadline: Deadline, logger: Logger, cacheDirectory: String?,
                 transport: any HTTPTransport = CurlTransport()) {
@@ -132,7 +131,7 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
         case .oauth2(let url, let id, let secret):
             if let accessToken, !refresh { return ("Authorization", "Bearer \(accessToken)") }
             let t = try OAuth2Token(tokenURL: url, clientID: id, clientSecret: secret, cacheDirectory: cacheDirectory)
-                .token(transport: transport, timeout: try timeout(), logger: logger, refresh: refresh)
+                .token(transport: transport, timeout: try timeout(), deadline: deadline, logger: logger, refresh: refresh)
             accessToken = t
             return ("Authorization", "Bearer \(t)")
         }
@@ -150,7 +149,6 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
             var headers: [(String, String)] = [("Accept", "application/json"), ("User-Agent", "switchyard")]
             if json != nil { headers.append(("Content-Type", "application/json")) }
             if let a = try authorization(refresh: refreshed) { headers.append(a) }
-            requestCount += 1
             let r: HTTPResponse
             do {
                 r = try transport.send(HTTPRequest(method: method, url: url, headers: headers, body: json.map { Array($0.encoded().utf8) } ?? []),
@@ -184,12 +182,6 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
     public func servers(owner: String) throws -> [TestServer] {
         let r = try call("GET", "/api/installations", query: [("owner", owner), ("include_deleted", "false"), ("page", "0"), ("per_page", "100")])
         return (r.body.array ?? []).compactMap(Self.server).filter { $0.state != "deleted" }
-    }
-
-    /// Looks a DNS name up (any owner): used to tell a taken name from a reserved one.
-    public func server(dns: String) throws -> TestServer? {
-        let r = try call("GET", "/api/installations", query: [("dns_name", dns), ("page", "0"), ("per_page", "1")])
-        return r.body.array?.first.flatMap(Self.server)
     }
 
     public func server(id: String) throws -> TestServer? {
@@ -276,13 +268,20 @@ struct OAuth2Token {
         return "\(dir)/provisioner-token-\(String(h, radix: 16)).json"
     }
 
-    func token(transport: any HTTPTransport, timeout: Int, logger: Logger, refresh: Bool) throws -> String {
+    func cached(_ path: String?, now: Int64) -> String? {
+        guard let path, let bytes = Files.read(path, limit: 16_384, privateOnly: true), let j = try? JSON.parse(bytes),
+              let t = j["access_token"]?.string, let exp = j["expires_at"]?.int, Int64(exp) - 60 > now else { return nil }
+        return t
+    }
+
+    func token(transport: any HTTPTransport, timeout: Int, deadline: Deadline, logger: Logger, refresh: Bool) throws -> String {
         let now = Deadline.epochMillis() / 1000
-        if !refresh, let path = cachePath, let bytes = Files.read(path, limit: 16_384, privateOnly: true),
-           let j = try? JSON.parse(bytes), let t = j["access_token"]?.string, let exp = j["expires_at"]?.int, Int64(exp) - 60 > now {
-            logger.redact([t])
-            return t
-        }
+        let path = cachePath
+        if !refresh, let t = cached(path, now: now) { logger.redact([t]); return t }
+        // As with the GitHub App's token: one process mints, a burst waits on the lock and reads the cache.
+        let lock = path.map { CacheLock(path: $0 + ".lock", deadline: deadline) }
+        defer { lock?.release() }
+        if !refresh, lock?.acquired == true, let t = cached(path, now: now) { logger.redact([t]); return t }
         let body = "grant_type=client_credentials&client_id=\(GitHubClient.percentEncode(clientID))&client_secret=\(GitHubClient.percentEncode(clientSecret))"
         let r: HTTPResponse
         do {
@@ -296,7 +295,7 @@ struct OAuth2Token {
             throw SwitchyardError.misconfigured("the provisioner's token endpoint refused the client credentials (\(r.status))")
         }
         logger.redact([t])
-        if let path = cachePath {
+        if let path {
             let expires = Int(now) + (j["expires_in"]?.int ?? 3600)
             _ = Files.writeAtomically(path, Array((["access_token": .string(t), "expires_at": .int(expires)] as JSON).encoded().utf8))
         }

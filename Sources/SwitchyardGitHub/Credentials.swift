@@ -189,11 +189,11 @@ public enum ISO8601 {
 }
 
 /// An advisory `flock` on the token cache, held while one process mints, given up at the deadline.
-final class CacheLock {
+public final class CacheLock {
     private var fd: Int32 = -1
-    private(set) var acquired = false
+    public private(set) var acquired = false
 
-    init(path: String, deadline: Deadline) {
+    public init(path: String, deadline: Deadline) {
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
         let until = Deadline(millisecondsFromNow: min(3_000, max(0, deadline.remainingMilliseconds - 1_000)))
@@ -204,7 +204,7 @@ final class CacheLock {
         }
     }
 
-    func release() {
+    public func release() {
         guard fd >= 0 else { return }
         if acquired { flock(fd, LOCK_UN) }
         close(fd)

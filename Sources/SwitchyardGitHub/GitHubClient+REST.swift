@@ -2,7 +2,8 @@ import SwitchyardCore
 
 /// The REST calls Switchyard makes. Each capability sees only the narrow protocol it declares.
 extension GitHubClient: PermissionReading, PlanPerforming {
-    static func repoPath(_ r: RepoRef) -> String {
+    /// `/repos/{owner}/{repo}`, percent-encoded.
+    public static func repoPath(_ r: RepoRef) -> String {
         "/repos/\(Self.percentEncode(r.owner))/\(Self.percentEncode(r.name))"
     }
 

@@ -13,13 +13,17 @@ public protocol Capability: Sendable {
     /// list them; nil for all. Other events are answered "ignored" once verified, without decoding.
     var events: Set<String>? { get }
     /// A reason to ignore a verified event before its payload is decoded (from its name, or a cheap
-    /// look at the bytes such as `WebhookEvent.topLevelAction`), or nil to decode and plan.
+    /// look at the bytes such as `WebhookEvent.topLevelAction`), or nil to decode and plan. By default,
+    /// any event outside `events`.
     func ignoreUndecoded(event: String, body: [UInt8]) -> String?
 }
 
 extension Capability {
     public var events: Set<String>? { nil }
-    public func ignoreUndecoded(event: String, body: [UInt8]) -> String? { nil }
+    public func ignoreUndecoded(event: String, body: [UInt8]) -> String? {
+        guard let events, !events.contains(event) else { return nil }
+        return "\(name) does not handle \(event) events"
+    }
 
     public func plan(chat: ChatCommand, command: Command, context: CapabilityContext) throws -> Plan {
         .ignore("\(name) has no chat commands")

@@ -165,10 +165,6 @@ public struct Handler: Sendable {
             }
         }
         // Verified, but not an event this function acts on: answer without decoding the payload.
-        if let handled = capability.events, name != "ping", !handled.contains(name!) {
-            logger.info("event", ["event": .string(name!), "handled": false])
-            return Rendering.unhandled(function: capability.name, event: name!, delivery: delivery)
-        }
         if name != "ping", let reason = capability.ignoreUndecoded(event: name!, body: body) {
             logger.info("event", ["event": .string(name!), "handled": false])
             return Rendering.unhandled(function: capability.name, event: name!, delivery: delivery, message: reason)

@@ -4,9 +4,9 @@ import SwitchyardCore
 public enum Rendering {
     /// A GitHub event's response: function, event, delivery, outcome, actions and message.
     /// An event the function never acts on (its manifest does not list it), verified but not decoded.
-    public static func unhandled(function: String, event: String, delivery: String, message: String? = nil) -> OutgoingResponse {
+    public static func unhandled(function: String, event: String, delivery: String, message: String) -> OutgoingResponse {
         let object: [String: JSON] = ["function": .string(function), "event": .string(event), "delivery": .string(delivery),
-                                      "outcome": "ignored", "actions": [], "message": .string(message ?? "\(function) does not handle \(event) events")]
+                                      "outcome": "ignored", "actions": [], "message": .string(message)]
         return OutgoingResponse(status: 200, body: Array(JSON.object(object).encoded().utf8), exitCode: exitCode(.ignored))
     }
 

@@ -32,8 +32,10 @@ let package = Package(
     targets: [
         // libcurl, loaded on first use and wrapped so that its variadic setopt calls are callable from Swift.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        // libyaml, for the config and the manifests (linked statically into release builds).
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // Pure value types: events, commands, plans, replies, errors, config. No I/O.
-        .target(name: "SwitchyardCore", swiftSettings: strict),
+        .target(name: "SwitchyardCore", dependencies: ["CYAML"], swiftSettings: strict),
         // Real clients: HTTP over libcurl, GitHub REST, GitHub App auth.
         .target(
             name: "SwitchyardGitHub",

@@ -1,3 +1,6 @@
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <unistd.h>
 #include "ccurl.h"
 #include <curl/curl.h>
 #include <dlfcn.h>
@@ -113,6 +116,10 @@ int ccurl_perform(const char *method, const char *url,
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, out->error);
     curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* Never follow a redirect (a credential must not travel with it), and send the path exactly as
+     * built: no dot-segment squashing that could turn one resource's path into another's. */
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
     if (timeout_ms > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
     if (connect_timeout_ms > 0) curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
     if (strcmp(method, "HEAD") == 0) curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
@@ -142,3 +149,5 @@ void ccurl_response_free(ccurl_response *response) {
     free(response->body); free(response->headers);
     response->body = NULL; response->headers = NULL;
 }
+
+int ccurl_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

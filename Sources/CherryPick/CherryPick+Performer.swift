@@ -2,12 +2,19 @@ import SwitchyardCore
 import SwitchyardGitHub
 
 extension CherryPick {
-    /// True when `ref` points at a commit older than `staleAfter` seconds: nobody is working on it any more.
-    func isLeftover(_ ref: String, repo: RepoRef, github: some CherryPickGitHub, staleAfter: Int64) throws -> Bool {
-        guard let sha = try github.refSHA(repo, ref) else { return true }
-        let commit = try github.gitCommit(repo, sha)
-        guard let date = (commit.committer?.date ?? commit.author?.date).flatMap(ISO8601.parse) else { return true }
-        return Deadline.epochMillis() / 1000 - date > staleAfter
+    /// Who writes the commits a pick creates, and when. The date is this run's own clock, so that a
+    /// leftover is judged by when Switchyard wrote it, never by a date copied from the picked commit.
+    public struct Writer: Sendable {
+        public var name: String
+        public var email: String
+        /// Seconds since the epoch, now.
+        public var now: @Sendable () -> Int64
+        public init(login: String?, now: @escaping @Sendable () -> Int64 = { Deadline.epochMillis() / 1000 }) {
+            name = login ?? "switchyard"
+            email = "\(login ?? "switchyard")@users.noreply.github.com"
+            self.now = now
+        }
+        var person: GitHub.Commit.Person { .init(name: name, email: email, date: ISO8601.format(now())) }
     }
 
     /// Decides which commits a merged PR contributed: the squash commit, the rebased range, or the
@@ -30,67 +37,123 @@ extension CherryPick {
         return .squash(merged)
     }
 
-    /// Performs one job: each commit is applied onto the target through a temporary ref and `POST /merges`,
-    /// then the branch is created (the lock: one of two racing invocations wins) and the PR opened.
-    /// Temporary refs are deleted whatever happens.
-    /// `staleAfter`: seconds after which a temporary ref or an unfinished branch is a leftover of a
-    /// failed invocation (no invocation lives longer than its deadline) rather than another one's work.
-    public func perform(_ job: Job, settings: Settings, github: some CherryPickGitHub, staleAfter: Int64 = 11) -> Outcome {
+    /// What a ref holds, as far as cherry-pick is concerned.
+    enum Holder { case none, mine, fresh, stale }
+
+    /// Whose is the commit `ref` points at? Mine when it is `expected`; otherwise fresh (a live run's:
+    /// stand back) or stale (a dead run's leftover: take it over), by the committer date Switchyard wrote.
+    func holder(_ ref: String, expected: String?, repo: RepoRef, github: some CherryPickGitHub, writer: Writer, lease: Int64) throws -> Holder {
+        guard let sha = try github.refSHA(repo, ref) else { return .none }
+        if let expected, sha.lowercased() == expected.lowercased() { return .mine }
+        let commit = try github.gitCommit(repo, sha)
+        guard let date = commit.committer?.date.flatMap(ISO8601.parse) else { return .stale }
+        return writer.now() - date > lease ? .stale : .fresh
+    }
+
+    /// Performs one job, every step safe to repeat.
+    ///
+    /// The backport branch is claimed first, pointing at a *sibling* commit unique to this run (the
+    /// target's tree on the picked commit's parent, with a nonce in its message): creating a ref is
+    /// atomic, so of two racing runs one wins, and a run whose answer was lost recognises its own claim
+    /// by its unique commit. Each picked commit is then merged into the branch with `POST /merges`,
+    /// which applies exactly that commit's change; the pick commit gets the merged tree, the previous
+    /// head as its only parent, the original author, and Switchyard as committer with this run's time
+    /// (so that a claim left by a run that died is judged by when it was written). The branch is moved
+    /// to the last pick, and the pull request opened and labelled. A commit whose change is already on
+    /// the target is skipped; when every one is, the claim is withdrawn and nothing is opened.
+    /// Returns the outcome and the commits skipped.
+    public func perform(_ job: Job, settings: Settings, github: some CherryPickGitHub, writer: Writer,
+                        lease: Int64 = 11) -> (Outcome, skipped: [String]) {
         let repo = job.pull.repo
-        var temporary: [String] = []
-        defer { for ref in temporary { try? github.deleteRef(repo, ref) } }
+        let branchRef = "refs/heads/\(job.branch)"
+        var claimed = false
+        var skipped: [String] = []
+        /// Withdraws this run's claim (best effort): the branch is only ever left behind by a run that died.
+        func withdraw() { if claimed { try? github.deleteRef(repo, branchRef) } }
         do {
-            guard var head = try github.branchHead(repo, job.request.target) else { return .missingTarget }
+            guard let target = try github.branchHead(repo, job.request.target) else { return (.missingTarget, []) }
+            // Opened already: by a live run that is about to reply (stand back), or by a run that died
+            // before finishing (finish its labels, assignee and reply here).
+            if let existing = try openPull(job, github: github) {
+                if try holder(branchRef, expected: nil, repo: repo, github: github, writer: writer, lease: lease) == .fresh {
+                    return (.inProgress, [])
+                }
+                return (try finish(existing, job: job, settings: settings, github: github), [])
+            }
+            let nonce = (0..<4).map { _ in String(UInt16.random(in: 0...UInt16.max), radix: 16) }.joined()
+            var head = target
             for (i, sha) in job.source.commits.enumerated() {
                 let picked = try github.gitCommit(repo, sha)
-                guard let parent = picked.parents.first?.sha else { return .failed("commit \(sha.prefix(10)) has no parent to pick against.") }
-                // A sibling of the picked commit's parent that carries the target's tree: merging the picked
+                guard let parent = picked.parents.first?.sha else { withdraw(); return (.failed("commit \(sha.prefix(10)) has no parent to pick against."), skipped) }
+                // A sibling of the picked commit's parent that carries the tree so far: merging the picked
                 // commit into it applies exactly that commit's change.
-                let sibling = try github.createCommit(repo, message: "switchyard: temporary base for cherry-picking \(sha)",
-                                                      tree: head.tree, parents: [parent], author: nil)
-                // Deterministic, so a leftover of a failed invocation is found and reused (and then deleted).
-                let tmp = "switchyard-tmp/\(job.branch)-\(i)"
-                if try !github.createRef(repo, "refs/heads/\(tmp)", sha: sibling.sha) {
-                    guard try isLeftover("refs/heads/\(tmp)", repo: repo, github: github, staleAfter: staleAfter) else { return .inProgress }
-                    try github.forceRef(repo, "refs/heads/\(tmp)", sha: sibling.sha)
+                let sibling = try github.createCommit(repo, message: "switchyard: base for cherry-picking \(sha) (run \(nonce))",
+                                                      tree: head.tree, parents: [parent], author: writer.person, committer: writer.person)
+                if i == 0 {
+                    if try !github.createRef(repo, branchRef, sha: sibling.sha) {
+                        switch try holder(branchRef, expected: sibling.sha, repo: repo, github: github, writer: writer, lease: lease) {
+                        case .mine: break                          // this run's own claim; only the answer was lost
+                        case .fresh: return (.inProgress, [])     // a live run holds it
+                        case .stale, .none: try github.forceRef(repo, branchRef, sha: sibling.sha)   // a dead run's leftover
+                        }
+                    }
+                    claimed = true
+                } else {
+                    try github.forceRef(repo, branchRef, sha: sibling.sha)
                 }
-                temporary.append("refs/heads/\(tmp)")
-                let merged = try github.merge(repo, base: tmp, head: sha, message: "switchyard: apply \(sha)")
-                try github.deleteRef(repo, "refs/heads/\(tmp)")
-                temporary.removeAll { $0 == "refs/heads/\(tmp)" }
+                let merged = try github.merge(repo, base: job.branch, head: sha, message: "switchyard: apply \(sha)")
                 switch merged {
                 case .conflict:
+                    withdraw()
                     let files = (try? github.commitFiles(repo, sha)) ?? []
-                    return .conflict(commit: sha, files: files)
+                    return (.conflict(commit: sha, files: files), skipped)
                 case .nothingToMerge:
-                    // The sibling lacks the commit's change by construction: only a concurrent invocation
-                    // moving the temporary ref can make this happen.
-                    return .inProgress
+                    // The sibling lacks the commit's change by construction: only another run moving the
+                    // branch can make this happen.
+                    return (.inProgress, skipped)
                 case .merged(_, let tree):
+                    if tree == head.tree {
+                        // The change is already on the target: an empty pick, skipped and said.
+                        skipped.append(sha)
+                        continue
+                    }
                     var message = picked.message
                     while message.hasSuffix("\n") { message.removeLast() }
                     let commit = try github.createCommit(repo, message: message + "\n\n(cherry picked from commit \(sha))",
-                                                         tree: tree, parents: [head.sha], author: picked.author)
+                                                         tree: tree, parents: [head.sha], author: picked.author, committer: writer.person)
                     head = (commit.sha, tree)
                 }
             }
-            // Creating the branch is the lock: a racing invocation finds it and stands back.
-            if try !github.createRef(repo, "refs/heads/\(job.branch)", sha: head.sha) {
-                if let pr = try github.openPulls(repo, head: "\(repo.owner):\(job.branch)", base: job.request.target).first {
-                    return .existing(number: pr.number, url: pr.htmlUrl ?? "")
-                }
-                // A branch without a PR: another invocation is about to open it, or one failed after pushing.
-                guard try isLeftover("refs/heads/\(job.branch)", repo: repo, github: github, staleAfter: staleAfter) else { return .inProgress }
-            }
+            if head.sha == target.sha { withdraw(); return (.alreadyOnTarget, skipped) }
+            try github.forceRef(repo, branchRef, sha: head.sha)
             let pr = try github.createPull(repo, title: "[\(job.request.target)] \(job.title)", head: job.branch,
                                            base: job.request.target, body: job.body)
-            try github.updateIssue(IssueRef(repo: repo, number: pr.number), labels: settings.prLabels,
-                                   assignees: [job.request.requester], milestone: job.request.milestone)
-            return .created(number: pr.number, url: pr.htmlUrl ?? "https://github.com/\(repo.fullName)/pull/\(pr.number)")
+            let outcome = try finish(pr, job: job, settings: settings, github: github)
+            if case .existing(let n, let url) = outcome { return (.created(number: n, url: url), skipped) }
+            return (outcome, skipped)
         } catch let e as GitHubError where e.status == 403 {
-            return .failed("GitHub refused (\(e.message)); the app may lack permission to push to \(repo.fullName).")
+            return (.failed("GitHub refused (403); the app may lack permission to push to \(repo.fullName)."), skipped)
         } catch {
-            return .failed(SwitchyardError.from(error).message + ".")
+            return (.failed(SwitchyardError.from(error).message + "."), skipped)
         }
+    }
+
+    /// The open backport PR of a job, if there is one.
+    func openPull(_ job: Job, github: some CherryPickGitHub) throws -> GitHub.PullRequest? {
+        try github.openPulls(job.pull.repo, head: "\(job.pull.repo.owner):\(job.branch)", base: job.request.target).first
+    }
+
+    /// Gives a backport PR its labels, assignee and milestone: adding is idempotent, so a run that
+    /// found the PR of an earlier one finishes what that one could not.
+    func finish(_ pr: GitHub.PullRequest, job: Job, settings: Settings, github: some CherryPickGitHub) throws -> Outcome {
+        let ref = IssueRef(repo: job.pull.repo, number: pr.number)
+        let have = Set((pr.labels ?? []).map(\.name))
+        let missing = settings.prLabels.filter { !have.contains($0) }
+        if !missing.isEmpty { try github.addLabels(missing, to: ref) }
+        if !(pr.assignees ?? []).contains(where: { $0.login.lowercased() == job.request.requester.lowercased() }) {
+            try github.addAssignees([job.request.requester], to: ref)
+        }
+        if let m = job.request.milestone, pr.milestone?.number != m { try github.setMilestone(m, on: ref) }
+        return .existing(number: pr.number, url: pr.htmlUrl ?? "https://github.com/\(job.pull.repo.fullName)/pull/\(pr.number)")
     }
 }

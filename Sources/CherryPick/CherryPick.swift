@@ -8,7 +8,8 @@ public protocol CherryPickGitHub: PermissionReading, CommentReading {
     func branchHead(_ repo: RepoRef, _ branch: String) throws -> (sha: String, tree: String)?
     func commits(_ repo: RepoRef, from sha: String, count: Int) throws -> [GitHub.Commit]
     func gitCommit(_ repo: RepoRef, _ sha: String) throws -> GitHub.GitCommit
-    func createCommit(_ repo: RepoRef, message: String, tree: String, parents: [String], author: GitHub.Commit.Person?) throws -> GitHub.GitCommit
+    func createCommit(_ repo: RepoRef, message: String, tree: String, parents: [String], author: GitHub.Commit.Person?,
+                      committer: GitHub.Commit.Person?) throws -> GitHub.GitCommit
     func createRef(_ repo: RepoRef, _ ref: String, sha: String) throws -> Bool
     func deleteRef(_ repo: RepoRef, _ ref: String) throws
     func refSHA(_ repo: RepoRef, _ ref: String) throws -> String?
@@ -16,8 +17,11 @@ public protocol CherryPickGitHub: PermissionReading, CommentReading {
     func merge(_ repo: RepoRef, base: String, head: String, message: String) throws -> GitHubClient.MergeResult
     func openPulls(_ repo: RepoRef, head: String, base: String) throws -> [GitHub.PullRequest]
     func createPull(_ repo: RepoRef, title: String, head: String, base: String, body: String) throws -> GitHub.PullRequest
-    func updateIssue(_ issue: IssueRef, labels: [String], assignees: [String], milestone: Int?) throws
+    func addLabels(_ labels: [String], to issue: IssueRef) throws
+    func addAssignees(_ logins: [String], to issue: IssueRef) throws
+    func setMilestone(_ milestone: Int, on issue: IssueRef) throws
     func commitFiles(_ repo: RepoRef, _ sha: String) throws -> [String]
+    func lastLabeller(of issue: IssueRef, label: String) throws -> String?
 }
 
 extension GitHubClient: CherryPickGitHub {}
@@ -40,6 +44,10 @@ public struct CherryPick: Sendable {
         public var prLabels = ["AutomatedCherryPick"]
         public var doneLabel: String? = "CherryPick/Done"
         public var conflictLabel: String? = "CherryPick/Conflict"
+        /// Seconds after which a temporary ref or an unfinished branch with no pull request is a leftover
+        /// of a run that died, judged by the committer date the run wrote. Default: the longest an
+        /// invocation lives (its deadline) plus a margin.
+        public var leaseSeconds: Int64? = nil
 
         public init() {}
 
@@ -51,6 +59,7 @@ public struct CherryPick: Sendable {
             if let x = v("pr-labels")?.strings { prLabels = x }
             if let x = v("done-label")?.string { doneLabel = x.isEmpty ? nil : x }
             if let x = v("conflict-label")?.string { conflictLabel = x.isEmpty ? nil : x }
+            if let x = v("lease-seconds")?.int { leaseSeconds = Int64(max(0, x)) }
         }
 
         /// The branch a milestone maps to, or nil when the title has no `major.minor`.
@@ -98,31 +107,33 @@ public struct CherryPick: Sendable {
 
     public static func branchName(pr: Int, target: String) -> String { "cherry-pick-\(pr)-to-\(target)" }
 
-    /// A branch name Git and GitHub accept, without tricks (`..`, `~`, `^`, `:`, spaces, leading `-`).
-    public static func isValidBranch(_ s: String) -> Bool {
-        guard !s.isEmpty, s.count <= 200, !s.hasPrefix("-"), !s.hasPrefix("/"), !s.hasSuffix("/"), !s.hasSuffix(".lock"),
-              !s.contains(".."), !s.contains("//"), !s.contains("@{") else { return false }
-        return s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-/+".contains($0)) }
-    }
+    /// A target branch: a name `git check-ref-format --branch` accepts (no `.`, `..` or `./` tricks).
+    public static func isValidBranch(_ s: String) -> Bool { GitRef.isValid(s) && s.utf8.count <= 200 }
 
     // MARK: Requests from comments and labels (GitHub is the only state)
 
     /// The commands in one comment: targets added and targets cancelled, in order.
     public static func commands(in body: String) -> [(cancel: Bool, targets: [String])] {
-        CommandGrammar.commands(inComment: body).filter { $0.name == name }.map { c in
+        commands(CommandGrammar.commands(inComment: body).filter { $0.name == name })
+    }
+
+    static func commands(_ cmds: [Command]) -> [(cancel: Bool, targets: [String])] {
+        cmds.map { c in
             if c.arguments.first?.lowercased() == "cancel" { return (true, Array(c.arguments.dropFirst())) }
             return (false, c.arguments)
         }
     }
 
-    /// Rebuilds the pending requests from the PR's comments (oldest first) and labels.
-    /// `allowed` says whether a login may request picks.
-    public static func pendingRequests(comments: [GitHub.Comment], labels: [String], labeller: String?, milestone: GitHub.Milestone?,
-                                       settings: Settings, allowed: (String) throws -> Bool) rethrows -> [Request] {
+    /// Rebuilds the pending requests from the PR's comments (oldest first) and labels. `admitted` says
+    /// whether a login may request picks now (the shared gate: bots, blocked users, the policy), and
+    /// `labeller` who last added a label.
+    public static func pendingRequests(comments: [GitHub.Comment], labels: [String], milestone: GitHub.Milestone?,
+                                       settings: Settings, admitted: (String) throws -> Bool,
+                                       labeller: (String) throws -> String?) rethrows -> [Request] {
         var requests: [Request] = []
-        for c in comments where !c.user.isBot && !(c.body ?? "").contains(Marker.prefix) {
+        for c in comments where !c.user.isBot {
             let cmds = commands(in: c.body ?? "")
-            guard !cmds.isEmpty, try allowed(c.user.login) else { continue }
+            guard !cmds.isEmpty, try admitted(c.user.login) else { continue }
             for cmd in cmds {
                 for t in cmd.targets where isValidBranch(t) {
                     requests.removeAll { $0.target == t }
@@ -130,15 +141,17 @@ public struct CherryPick: Sendable {
                 }
             }
         }
-        let requester = labeller ?? "github-actions"
         for l in labels {
+            var target: String? = nil
+            var milestoneNumber: Int? = nil
             if l.hasPrefix(settings.labelPrefix) {
-                let t = String(l.dropFirst(settings.labelPrefix.count))
-                if isValidBranch(t), !requests.contains(where: { $0.target == t }) { requests.append(Request(target: t, requester: requester)) }
-            } else if l == settings.approvedLabel, let m = milestone, let t = settings.branch(forMilestone: m.title),
-                      !requests.contains(where: { $0.target == t }) {
-                requests.append(Request(target: t, requester: requester, milestone: m.number))
+                target = String(l.dropFirst(settings.labelPrefix.count))
+            } else if l == settings.approvedLabel, let m = milestone, let t = settings.branch(forMilestone: m.title) {
+                target = t; milestoneNumber = m.number
             }
+            guard let t = target, isValidBranch(t), !requests.contains(where: { $0.target == t }),
+                  let who = try labeller(l), try admitted(who) else { continue }
+            requests.append(Request(target: t, requester: who, milestone: milestoneNumber))
         }
         return requests
     }
@@ -147,32 +160,43 @@ public struct CherryPick: Sendable {
 
     public enum Outcome: Sendable, Equatable {
         case created(number: Int, url: String)
+        /// The backport pull request exists: opened by this run or an earlier one (finished here).
         case existing(number: Int, url: String)
-        /// The branch exists but has no PR yet: another invocation is working on it.
+        /// Another live run holds the branch: it replies itself.
         case inProgress
         case conflict(commit: String, files: [String])
         case missingTarget
+        /// Every commit is already on the target: nothing to pick.
+        case alreadyOnTarget
         case failed(String)
     }
 
-    public static func doneMarker(_ target: String) -> Marker { Marker(function: name, "done", target) }
+    /// The one reply per target, edited as the outcome changes (a failure is replaced by the success).
+    public static func targetMarker(_ target: String) -> Marker { Marker(function: name, "target", target) }
 
-    /// Replies and labels for what the performer did, posted once each.
-    public func replies(pull: IssueRef, results: [(Job, Outcome)], settings: Settings) -> [Action] {
+    /// Replies and labels for what the performer did: one sticky reply per target.
+    public func replies(pull: IssueRef, results: [(Job, Outcome, skipped: [String])], settings: Settings) -> [Action] {
         var actions: [Action] = []
         var labels: [String] = []
-        for (job, outcome) in results {
+        for (job, outcome, skipped) in results {
             let who = "@\(job.request.requester)"
             let t = job.request.target
+            let marker = Self.targetMarker(t)
+            let skippedNote = skipped.isEmpty ? "" :
+                " Already on `\(t)`, so skipped: " + skipped.map { "`\($0.prefix(10))`" }.joined(separator: ", ") + "."
+            func reply(_ text: String, state: String) -> Action {
+                .upsertComment(issue: pull, body: text, marker: marker.with(state: ["outcome": .string(state)]))
+            }
             switch outcome {
-            case .existing:
-                // Another invocation won the race for the branch and replies itself.
-                continue
-            case .created(let n, let url):
-                actions.append(.comment(issue: pull, body: "\(who) cherry-picked to `\(t)` in #\(n) (\(url)).", marker: Self.doneMarker(t)))
+            case .created(let n, let url), .existing(let n, let url):
+                // The same words whichever run opened it, so a finished retry reads like a clean run.
+                actions.append(reply("\(who) cherry-picked to `\(t)` in #\(n) (\(url)).\(skippedNote)", state: "done"))
                 if let d = settings.doneLabel { labels.append(d) }
             case .inProgress:
                 continue
+            case .alreadyOnTarget:
+                actions.append(reply("\(who) nothing to cherry-pick to `\(t)`: every commit of #\(pull.number) is already there.", state: "done"))
+                if let d = settings.doneLabel { labels.append(d) }
             case .conflict(let commit, let files):
                 let repo = pull.repo.fullName
                 var text = "\(who) could not cherry-pick to `\(t)`: commit \(commit.prefix(10)) does not apply cleanly"
@@ -191,14 +215,12 @@ public struct CherryPick: Sendable {
 
                     Then open the pull request: https://github.com/\(repo)/compare/\(t)...\(job.branch)?expand=1 with the title `[\(t)] \(job.title)`.
                     """
-                actions.append(.comment(issue: pull, body: text, marker: Marker(function: Self.name, "conflict", t)))
+                actions.append(reply(text, state: "conflict"))
                 if let c = settings.conflictLabel { labels.append(c) }
             case .missingTarget:
-                actions.append(.comment(issue: pull, body: "\(who) cannot cherry-pick to `\(t)`: \(pull.repo.fullName) has no such branch.",
-                                        marker: Marker(function: Self.name, "missing", t)))
+                actions.append(reply("\(who) cannot cherry-pick to `\(t)`: \(pull.repo.fullName) has no such branch.", state: "missing"))
             case .failed(let why):
-                actions.append(.comment(issue: pull, body: "\(who) cherry-picking to `\(t)` failed: \(why) Comment `/cherry-pick \(t)` to try again.",
-                                        marker: Marker(function: Self.name, "failed", t)))
+                actions.append(reply("\(who) cherry-picking to `\(t)` failed: \(why) It will be retried when GitHub redelivers the event; comment `/cherry-pick \(t)` to try again now.", state: "failed"))
             }
         }
         var seen = Set<String>()

@@ -2,7 +2,7 @@ import SwitchyardCore
 import SwitchyardGitHub
 
 /// A pipeline run the trigger started.
-public struct PipelineRun: Sendable, Equatable, Codable {
+public struct PipelineRun: Sendable, Equatable {
     public var id: Int
     public var url: String
     public var sha: String
@@ -11,6 +11,28 @@ public struct PipelineRun: Sendable, Equatable, Codable {
     public var state: String
     /// What started it (`comment:<id>`, `label:<sha>`), so a redelivery is recognised.
     public var source: String? = nil
+    /// What cancelled it (a comment's reply key), so a redelivered `/e2e-cancel` is recognised.
+    public var cancelledBy: String? = nil
+
+    public init(id: Int, url: String, sha: String, options: String, state: String, source: String? = nil, cancelledBy: String? = nil) {
+        self.id = id; self.url = url; self.sha = sha; self.options = options; self.state = state
+        self.source = source; self.cancelledBy = cancelledBy
+    }
+
+    var json: JSON {
+        var o: [String: JSON] = ["id": .int(id), "url": .string(url), "sha": .string(sha), "options": .string(options), "state": .string(state)]
+        if let source { o["source"] = .string(source) }
+        if let cancelledBy { o["cancelled_by"] = .string(cancelledBy) }
+        return .object(o)
+    }
+
+    /// A run read back from the sticky comment's state. Only Switchyard's own comment is read, and even
+    /// then each field must fit its kind (a sha, a positive id) before it is used.
+    init?(_ j: JSON) {
+        guard let id = j["id"]?.int, id > 0, let sha = j["sha"]?.string, SHA(sha) != nil, let state = j["state"]?.string else { return nil }
+        self.init(id: id, url: j["url"]?.string ?? "", sha: sha, options: j["options"]?.string ?? "", state: state,
+                  source: j["source"]?.string, cancelledBy: j["cancelled_by"]?.string)
+    }
 }
 
 /// What a CI backend must do for e2e-trigger. A third backend (Buildkite, Jenkins) is one file.
@@ -34,10 +56,11 @@ public struct ActionsBackend: PipelineBackend {
 
     public init(github: GitHubClient, repo: RepoRef, workflow: String) { self.github = github; self.repo = repo; self.workflow = workflow }
 
-    var base: String { GitHubClient.repoPath(repo) + "/actions" }
+    var base: APIPath { .repo(repo) / "actions" }
+    var workflowPath: APIPath { get throws { base / "workflows" / (try GitHubClient.segment(workflow, "workflow file")) } }
 
     public func start(ref: String, inputs: [String: String]) throws -> (id: Int, url: String) {
-        let path = base + "/workflows/\(GitHubClient.percentEncode(workflow))/dispatches"
+        let path = try workflowPath / "dispatches"
         let body: [String: JSON] = ["ref": .string(ref), "inputs": .object(inputs.mapValues(JSON.string))]
         let started = Deadline.epochMillis() / 1000
         do {
@@ -52,7 +75,7 @@ public struct ActionsBackend: PipelineBackend {
         }
         // No run details: the newest dispatched run of this workflow created since we asked.
         struct Runs: Decodable { struct Run: Decodable { var id: Int; var htmlUrl: String?; var createdAt: String? }; var workflowRuns: [Run] }
-        let runs = try github.get(Runs.self, base + "/workflows/\(GitHubClient.percentEncode(workflow))/runs",
+        let runs = try github.get(Runs.self, try workflowPath / "runs",
                                   query: [("event", "workflow_dispatch"), ("per_page", "10")])
         guard let run = runs.workflowRuns.first(where: { ($0.createdAt.flatMap(ISO8601.parse) ?? 0) >= started - 5 }) else {
             throw SwitchyardError.upstream("the workflow was dispatched but its run could not be found")
@@ -62,7 +85,7 @@ public struct ActionsBackend: PipelineBackend {
 
     public func cancel(_ id: Int) throws -> Bool {
         do {
-            try github.send("POST", base + "/runs/\(id)/cancel", alreadyDone: { nil })
+            try github.send("POST", base / "runs" / id / "cancel", alreadyDone: { nil })
             return true
         } catch let e as GitHubError where e.status == 409 {
             return false
@@ -70,7 +93,7 @@ public struct ActionsBackend: PipelineBackend {
     }
 
     public func state(_ id: Int) throws -> String {
-        let json = try JSON.parse(try github.send("GET", base + "/runs/\(id)").body)
+        let json = try JSON.parse(try github.send("GET", base / "runs" / id).body)
         return Self.state(status: json["status"]?.string, conclusion: json["conclusion"]?.string)
     }
 
@@ -98,8 +121,11 @@ public struct GitLabBackend: PipelineBackend {
         self.baseURL = b; self.token = token; self.project = project; self.deadline = deadline
     }
 
-    func call(_ method: String, _ path: String, json: JSON? = nil) throws -> JSON {
-        let url = "\(baseURL)/api/v4/projects/\(GitHubClient.percentEncode(project))\(path)"
+    /// `/api/v4/projects/<group%2Fproject>`: the project path is one encoded segment.
+    var projectPath: APIPath { get throws { APIPath("/api/v4/projects") / (try GitHubClient.segment(project, "GitLab project")) } }
+
+    func call(_ method: String, _ path: APIPath, json: JSON? = nil) throws -> JSON {
+        let url = baseURL + path.text
         let r: HTTPResponse
         do {
             r = try CurlTransport().send(HTTPRequest(method: method, url: url,
@@ -110,31 +136,33 @@ public struct GitLabBackend: PipelineBackend {
             throw SwitchyardError.upstream("GitLab could not be reached")
         }
         guard (200..<300).contains(r.status) else {
+            // The body is GitLab's; it goes to the log only, never to users.
             let message = (try? JSON.parse(r.body))?["message"].map { $0.string ?? $0.encoded() } ?? "no message"
-            throw SwitchyardError.upstream("GitLab answered \(r.status) to \(method) \(path): \(message)")
+            throw SwitchyardError(.upstream, "GitLab answered \(r.status) to \(method) \(path.text)", detail: String(message.prefix(300)))
         }
         return (try? JSON.parse(r.body)) ?? .null
     }
 
     public func start(ref: String, inputs: [String: String]) throws -> (id: Int, url: String) {
         let vars = inputs.sorted { $0.key < $1.key }.map { JSON.object(["key": .string($0.key), "value": .string($0.value)]) }
-        let p = try call("POST", "/pipeline", json: ["ref": .string(ref), "variables": .array(vars)])
+        let p = try call("POST", try projectPath / "pipeline", json: ["ref": .string(ref), "variables": .array(vars)])
         guard let id = p["id"]?.int else { throw SwitchyardError.upstream("GitLab's pipeline answer had no id") }
         return (id, p["web_url"]?.string ?? "")
     }
 
     public func cancel(_ id: Int) throws -> Bool {
-        let p = try call("POST", "/pipelines/\(id)/cancel")
+        let p = try call("POST", try projectPath / "pipelines" / id / "cancel")
         return p["status"]?.string == "canceled"
     }
 
     public func state(_ id: Int) throws -> String {
-        Self.state(try call("GET", "/pipelines").array?.first { $0["id"]?.int == id }?["status"]?.string)
+        Self.state(try call("GET", try projectPath / "pipelines" / id)["status"]?.string)
     }
 
     /// Whether a branch exists (for companion branches).
     public func hasBranch(_ name: String) -> Bool {
-        (try? call("GET", "/repository/branches/\(GitHubClient.percentEncode(name))")) != nil
+        guard let branch = Segment(name) else { return false }
+        return (try? call("GET", try projectPath / "repository" / "branches" / branch)) != nil
     }
 
     static func state(_ status: String?) -> String {

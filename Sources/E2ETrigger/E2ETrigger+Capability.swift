@@ -20,18 +20,22 @@ extension E2ETrigger: Capability {
     public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {
         switch event {
         case .issueComment, .pullRequestReviewComment, .pullRequestReview:
-            guard let c = CommentTrigger(event), c.isNew, !c.author.isBot, !c.sender.isBot, !c.body.contains(Marker.prefix) else {
-                return .ignore("no new comment by a person")
+            guard let c = CommentTrigger(event) else { return .ignore("no comment") }
+            let cmd: Command
+            switch try context.commands(in: c, named: ["e2e-test", "e2e-cancel"]) {
+            case .ignore(let reason): return .ignore(reason)
+            case .refuse(let plan): return plan
+            case .run(let cmds): cmd = cmds.last!
             }
-            let cmds = CommandGrammar.commands(inComment: c.body).filter { $0.name == "e2e-test" || $0.name == "e2e-cancel" }
-            guard let cmd = cmds.last else { return .ignore("no /e2e-test or /e2e-cancel command in the comment") }
             guard c.isPullRequest else { return .ignore("end-to-end tests run for pull requests; #\(c.number) is an issue") }
             let ref = IssueRef(repo: c.repository, number: c.number)
             let reply = Marker(function: name, "reply", "\(c.commentID ?? 0)")
             let github = try context.github()
-            let policy = context.config.allowed(cmd.name, in: ref.repo, default: Self.defaultPolicy)
-            guard try PermissionChecker(reader: github).allows(policy, login: c.author.login, author: c.issueAuthor, repo: ref.repo,
-                                                               association: c.authorAssociation) else {
+            switch try context.admits(c.author.login, command: cmd.name, default: Self.defaultPolicy, repo: ref.repo, author: c.issueAuthor,
+                                      association: c.authorAssociation) {
+            case .allowed: break
+            case .ignored(let why): return .ignore(why)
+            case .denied(let policy):
                 let text = "@\(c.author.login) only \(describePolicy(policy)) can run `/\(cmd.name)` here."
                 return .deny(text, reply: [.comment(issue: ref, body: text, marker: reply)])
             }
@@ -43,24 +47,32 @@ extension E2ETrigger: Capability {
             let s = Settings(config: context.config, repo: ref.repo)
             switch e.action {
             case .labeled where e.label?.name == s.label && s.label != nil:
-                let github = try context.github()
-                let policy = context.config.allowed("e2e-test", in: ref.repo, default: Self.defaultPolicy)
-                guard try PermissionChecker(reader: github).allows(policy, login: e.sender.login, author: nil, repo: ref.repo) else {
-                    return .deny("the \(s.label!) label was added by \(e.sender.login), who may not start end-to-end tests")
+                switch try context.admits(e.sender.login, isBot: e.sender.isBot, command: "e2e-test", default: Self.defaultPolicy, repo: ref.repo) {
+                case .allowed: break
+                case .ignored(let why): return .ignore(why)
+                case .denied: return .deny("the \(s.label!) label was added by \(e.sender.login), who may not start end-to-end tests")
                 }
-                return try start(ref, pull: e.pullRequest, tokens: [], who: e.sender.login,
-                                 reply: Marker(function: name, "label", e.pullRequest.head.sha), context: context)
+                // The head now, not the payload's: a late delivery must not test an older commit.
+                let pull = try context.github().pullRequest(ref)
+                guard pull.labels?.contains(where: { $0.name == s.label }) == true else { return .ignore("the \(s.label!) label is gone again") }
+                return try start(ref, pull: pull, tokens: [], who: e.sender.login,
+                                 reply: Marker(function: name, "label", pull.head.sha), context: context)
             case .synchronize where s.cancelOnPush:
-                let plan = try cancel(ref, pull: e.pullRequest, who: nil, reply: nil, context: context, onlyOtherThan: e.pullRequest.head.sha)
+                // What is current decides: a late delivery of an older push must not cancel the newest run.
+                let pull = try context.github().pullRequest(ref)
+                guard pull.state == "open" else { return .ignore("#\(ref.number) is closed") }
+                let plan = try cancel(ref, pull: pull, who: nil, reply: nil, context: context, onlyOtherThan: pull.head.sha)
                 if s.restartOnPush, plan.outcome == .done {
-                    let last = (try? Self.state(in: context.github().comment(on: ref, marked: Self.marker)?.body))?.last
-                    let restart = try start(ref, pull: e.pullRequest, tokens: last.map { $0.options.split(separator: " ").map(String.init) } ?? [],
+                    let last = try Self.runs(on: ref, github: context.github()).last
+                    let restart = try start(ref, pull: pull, tokens: last.map { $0.options.split(separator: " ").map(String.init) } ?? [],
                                             who: e.sender.login, reply: nil, context: context)
                     return .perform(plan.actions + restart.actions, message: plan.message + "; " + restart.message)
                 }
                 return plan
             case .closed where s.cancelOnClose:
-                return try cancel(ref, pull: e.pullRequest, who: nil, reply: nil, context: context)
+                let pull = try context.github().pullRequest(ref)
+                guard pull.state != "open" else { return .ignore("#\(ref.number) was reopened since") }
+                return try cancel(ref, pull: pull, who: nil, reply: nil, context: context)
             default:
                 return .ignore("pull_request.\(e.action) needs no end-to-end action")
             }
@@ -110,8 +122,7 @@ extension E2ETrigger: Capability {
             return answer("@\(who) \(e.message). \(valid)", outcome: .rejected)
         }
         let optionText = options.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
-        let sticky = try github.comment(on: ref, marked: Self.marker)
-        var runs = Self.state(in: sticky?.body)
+        var runs = try Self.runs(on: ref, github: github)
         if let key = reply?.key, runs.contains(where: { $0.source == key }) {
             return .ignore("this request already started a run (delivery replayed)")
         }
@@ -122,7 +133,7 @@ extension E2ETrigger: Capability {
             return answer("@\(who) an end-to-end run for `\(pull.head.sha.prefix(7))` with these options is already going: \(same.url). Comment `/e2e-cancel` to stop it.", outcome: .ignored)
         }
         if s.guardMode == "checks" {
-            let combined = try JSON.parse(try github.send("GET", GitHubClient.repoPath(ref.repo) + "/commits/\(pull.head.sha)/status").body)
+            let combined = try JSON.parse(try github.send("GET", .repo(ref.repo) / "commits" / GitHubClient.sha(pull.head.sha) / "status").body)
             let failing = (combined["statuses"]?.array ?? []).filter { $0["context"]?.string != s.context && $0["state"]?.string != "success" }
                 .compactMap { $0["context"]?.string }
             if !failing.isEmpty {
@@ -146,7 +157,7 @@ extension E2ETrigger: Capability {
         let headline = "⏳ Started by @\(who) on `\(pull.head.sha.prefix(7))`\(optionText.isEmpty ? "" : " with `\(optionText)`"): \(started.url)"
         return .perform([
             .setStatus(repo: ref.repo, sha: pull.head.sha, state: "pending", context: s.context, description: "End-to-end tests are running", targetURL: started.url),
-            .upsertComment(issue: ref, body: Self.body(runs, headline: headline), marker: Self.marker),
+            Self.sticky(ref, runs, headline: headline),
         ], message: "started run \(started.id) for \(pull.head.sha.prefix(7))")
     }
 
@@ -154,8 +165,10 @@ extension E2ETrigger: Capability {
                 onlyOtherThan keep: String? = nil) throws -> Plan {
         let s = Settings(config: context.config, repo: ref.repo)
         let github = try context.github()
-        let sticky = try github.comment(on: ref, marked: Self.marker)
-        var runs = Self.state(in: sticky?.body)
+        var runs = try Self.runs(on: ref, github: github)
+        if let key = reply?.key, runs.contains(where: { $0.cancelledBy == key }) {
+            return .ignore("this request already cancelled its runs (delivery replayed)")
+        }
         let targets = runs.indices.filter { runs[$0].state == "running" && runs[$0].sha != keep }
         guard !targets.isEmpty else {
             let text = "@\(who ?? "") nothing was running for #\(ref.number)."
@@ -168,20 +181,20 @@ extension E2ETrigger: Capability {
         for i in targets {
             _ = try backend.cancel(runs[i].id)
             runs[i].state = "cancelled"
+            runs[i].cancelledBy = reply?.key
             actions.append(.setStatus(repo: ref.repo, sha: runs[i].sha, state: "error", context: s.context,
                                       description: "End-to-end tests were cancelled", targetURL: runs[i].url))
         }
         let why = who.map { "by @\($0)" } ?? (keep != nil ? "because new commits were pushed" : "because the pull request was closed")
         let headline = "🚫 Cancelled \(why): " + targets.map { "run \(runs[$0].id)" }.joined(separator: ", ")
-        actions.append(.upsertComment(issue: ref, body: Self.body(runs, headline: headline), marker: Self.marker))
+        actions.append(Self.sticky(ref, runs, headline: headline))
         return .perform(actions, message: "cancelled " + targets.map { "run \(runs[$0].id)" }.joined(separator: ", "))
     }
 
     func finished(_ ref: IssueRef, runID: Int, state: String, context: CapabilityContext) throws -> Plan {
         let s = Settings(config: context.config, repo: ref.repo)
         let github = try context.github()
-        let sticky = try github.comment(on: ref, marked: Self.marker)
-        var runs = Self.state(in: sticky?.body)
+        var runs = try Self.runs(on: ref, github: github)
         guard let i = runs.firstIndex(where: { $0.id == runID }) else { return .ignore("run \(runID) was not started for #\(ref.number)") }
         guard runs[i].state != state else { return .ignore("run \(runID) is already recorded as \(state)") }
         runs[i].state = state
@@ -190,7 +203,7 @@ extension E2ETrigger: Capability {
         return .perform([
             .setStatus(repo: ref.repo, sha: runs[i].sha, state: statusState, context: s.context,
                        description: "End-to-end tests \(state == "success" ? "passed" : state)", targetURL: runs[i].url),
-            .upsertComment(issue: ref, body: Self.body(runs, headline: "\(icon) on `\(runs[i].sha.prefix(7))`: \(runs[i].url)"), marker: Self.marker),
+            Self.sticky(ref, runs, headline: "\(icon) on `\(runs[i].sha.prefix(7))`: \(runs[i].url)"),
         ], message: "run \(runID) finished: \(state)")
     }
 }

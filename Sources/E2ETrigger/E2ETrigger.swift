@@ -47,22 +47,20 @@ public struct E2ETrigger: Sendable {
 
     // MARK: The sticky comment, which also carries the state
 
-    static let stateOpen = "<!-- switchyard-e2e-state "
-    static func state(in body: String?) -> [PipelineRun] {
-        guard let body, let start = body.firstRange(of: stateOpen), let end = body[start.upperBound...].firstRange(of: " -->") else { return [] }
-        let json = String(body[start.upperBound..<end.lowerBound])
-        return (try? JSONDecoder().decode([PipelineRun].self, from: Data(json.utf8))) ?? []
+    /// The runs recorded in Switchyard's own sticky comment (its marker's state).
+    static func runs(on ref: IssueRef, github: some CommentReading) throws -> [PipelineRun] {
+        (try github.ownComment(on: ref, marked: marker)?.marker.state?.array ?? []).compactMap(PipelineRun.init)
     }
 
-    static func body(_ runs: [PipelineRun], headline: String) -> String {
+    /// The sticky comment: a headline and the last runs, with every run (the last 20) in its state.
+    static func sticky(_ ref: IssueRef, _ runs: [PipelineRun], headline: String) -> Action {
         var lines = ["### End-to-end tests", "", headline, ""]
         for r in runs.suffix(5).reversed() {
             let icon = ["running": "⏳", "success": "✅", "failure": "❌", "cancelled": "🚫"][r.state] ?? "•"
             lines.append("- \(icon) [run \(r.id)](\(r.url)) on `\(r.sha.prefix(7))`\(r.options.isEmpty ? "" : " with `\(r.options)`"): \(r.state)")
         }
         lines += ["", "Comment `/e2e-test [KEY=value …]` to start, `/e2e-cancel` to stop."]
-        let state = String(decoding: jsonBytes(Array(runs.suffix(20))), as: UTF8.self)
-        return lines.joined(separator: "\n") + "\n" + stateOpen + state + " -->"
+        return .upsertComment(issue: ref, body: lines.joined(separator: "\n"), marker: marker.with(state: .array(runs.suffix(20).map(\.json))))
     }
 
     /// Validates `KEY=value` options against the declared inputs. Returns the normalized string or an error.

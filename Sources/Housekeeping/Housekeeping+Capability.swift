@@ -29,21 +29,25 @@ extension Housekeeping: Capability {
 
     func pullRequest(_ e: PullRequestEvent, context: CapabilityContext) throws -> Plan {
         let repo = e.repository.ref
-        let pr = e.pullRequest
-        let ref = IssueRef(repo: repo, number: pr.number)
+        let ref = IssueRef(repo: repo, number: e.pullRequest.number)
         let s = Settings(config: context.config, repo: repo)
+        let handled: [EventAction] = [.opened, .reopened, .synchronize, .readyForReview, .labeled, .unlabeled, .closed]
+        guard handled.contains(e.action) else { return .ignore("pull_request.\(e.action) needs no housekeeping") }
+        if e.action == .labeled || e.action == .unlabeled, context.isBlocked(e.sender.login, in: repo) {
+            return .ignore("\(e.sender.login) is on the block list")
+        }
+        // Deliveries arrive late and out of order: labels, head and state are read now, and the payload
+        // only says where to look. A status computed from the payload's labels would be wrong after a
+        // reordered labeled/unlabeled pair.
+        let pr = try context.github().pullRequest(ref)
         let labels = pr.labels?.map(\.name) ?? []
         var actions: [Action] = []
         var notes: [String] = []
-        switch e.action {
-        case .opened, .reopened, .synchronize, .readyForReview, .labeled, .unlabeled:
-            if pr.state == "open", let status = Self.blockStatus(labels: labels, head: pr.head.sha, repo: repo, settings: s) {
-                actions.append(status)
-                notes.append("merge-block status on \(pr.head.sha.prefix(7))")
-            }
-        default: break
+        if pr.state == "open", e.action != .closed, let status = Self.blockStatus(labels: labels, head: pr.head.sha, repo: repo, settings: s) {
+            actions.append(status)
+            notes.append("merge-block status on \(pr.head.sha.prefix(7))")
         }
-        if e.action == .labeled, let label = e.label?.name {
+        if e.action == .labeled, let label = e.label?.name, labels.contains(label) {
             if let message = Self.labelMessage(label: label, issue: ref, author: pr.user.login, eventID: "\(e.pullRequest.updatedAt ?? "")", settings: s) {
                 actions.append(message)
                 notes.append("message for \(label)")
@@ -57,13 +61,13 @@ extension Housekeeping: Capability {
             actions.append(.removeLabel(issue: ref, label: s.staleLabel))
             notes.append("activity: removed \(s.staleLabel)")
         }
-        if e.action == .closed {
+        if e.action == .closed, pr.state != "open" {
             for l in s.cleanupLabels where labels.contains(l) { actions.append(.removeLabel(issue: ref, label: l)) }
             if !actions.isEmpty { notes.append("clean-up on close") }
         }
         if e.action == .opened, let welcome = s.welcomeMessage {
             // GitHub's own first-contribution signal, in the signed payload.
-            let association = pr.authorAssociation?.uppercased() ?? ""
+            let association = e.pullRequest.authorAssociation?.uppercased() ?? ""
             if association == "FIRST_TIME_CONTRIBUTOR" || association == "FIRST_TIMER" {
                 actions.append(.comment(issue: ref, body: Self.fill(welcome, ["author": "@\(pr.user.login)"]), marker: Marker(function: name, "welcome")))
                 if !s.welcomeLabels.isEmpty { actions.append(.addLabels(issue: ref, labels: s.welcomeLabels.filter { !labels.contains($0) })) }

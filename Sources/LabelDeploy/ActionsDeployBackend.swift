@@ -17,7 +17,7 @@ public struct ActionsDeployBackend: EnvironmentBackend {
         self.github = github; self.repo = repo; self.deploy = deploy; self.destroy = destroy; self.ref = ref
     }
 
-    var base: String { GitHubClient.repoPath(repo) }
+    var base: APIPath { .repo(repo) }
 
     /// The environment of an owner: `pr-<n>` for a pull request.
     static func environment(_ owner: String) -> String {
@@ -25,15 +25,15 @@ public struct ActionsDeployBackend: EnvironmentBackend {
     }
 
     func dispatch(_ workflow: String, inputs: [String: String]) throws {
-        try github.send("POST", base + "/actions/workflows/\(GitHubClient.percentEncode(workflow))/dispatches",
+        try github.send("POST", base / "actions" / "workflows" / GitHubClient.segment(workflow, "workflow file") / "dispatches",
                         json: ["ref": .string(ref), "inputs": .object(inputs.mapValues(JSON.string))], alreadyDone: { nil })
     }
 
     public func servers(owner: String) throws -> [TestServer] {
         let env = Self.environment(owner)
-        let list = try JSON.parse(try github.send("GET", base + "/deployments", query: [("environment", env), ("per_page", "1")]).body)
+        let list = try JSON.parse(try github.send("GET", base / "deployments", query: [("environment", env), ("per_page", "1")]).body)
         guard let d = list[0], let id = d["id"]?.int else { return [] }
-        let status = try JSON.parse(try github.send("GET", base + "/deployments/\(id)/statuses", query: [("per_page", "1")]).body)[0]
+        let status = try JSON.parse(try github.send("GET", base / "deployments" / id / "statuses", query: [("per_page", "1")]).body)[0]
         let state: String
         switch status?["state"]?.string {
         case "success": state = "stable"
@@ -60,13 +60,18 @@ public struct ActionsDeployBackend: EnvironmentBackend {
     public func retry(_ id: String) throws { throw BackendError.unsupported("retry") }
 
     public func update(_ id: String, _ patch: ServerPatch) throws {
-        let deployment = try JSON.parse(try github.send("GET", base + "/deployments/\(id)").body)
+        let deployment = try JSON.parse(try github.send("GET", base / "deployments" / Self.number(id)).body)
         try dispatch(deploy, inputs: ["environment": deployment["environment"]?.string ?? "", "version": patch.version ?? "", "size": patch.size ?? ""])
     }
 
     public func delete(_ id: String) throws {
-        let deployment = try JSON.parse(try github.send("GET", base + "/deployments/\(id)").body)
+        let deployment = try JSON.parse(try github.send("GET", base / "deployments" / Self.number(id)).body)
         try dispatch(destroy, inputs: ["environment": deployment["environment"]?.string ?? ""])
+    }
+
+    static func number(_ id: String) throws -> Int {
+        guard let n = Int(id), n > 0 else { throw SwitchyardError.upstream("`\(id.prefix(40))` is not a deployment id") }
+        return n
     }
 
     public func hibernate(_ id: String) throws { throw BackendError.unsupported("hibernate") }

@@ -197,17 +197,18 @@ extension LabelDeploy: Capability {
     }
 
     func imageReady(_ check: ImageCheck, repo: RepoRef, sha: String, github: GitHubClient) throws -> Bool {
-        let r = GitHubClient.repoPath(repo)
+        let r = APIPath.repo(repo)
+        let commit = try GitHubClient.sha(sha)
         switch check {
         case .none:
             return true
         case .status(let context):
             return try github.latestStatus(repo, sha: sha, context: context)?.state == "success"
         case .checkRun(let name):
-            let j = try JSON.parse(try github.send("GET", "\(r)/commits/\(sha)/check-runs", query: [("check_name", name), ("per_page", "10")]).body)
+            let j = try JSON.parse(try github.send("GET", r / "commits" / commit / "check-runs", query: [("check_name", name), ("per_page", "10")]).body)
             return (j["check_runs"]?.array ?? []).contains { $0["conclusion"]?.string == "success" }
         case .workflow(let file):
-            let j = try JSON.parse(try github.send("GET", "\(r)/actions/workflows/\(GitHubClient.percentEncode(file))/runs",
+            let j = try JSON.parse(try github.send("GET", r / "actions" / "workflows" / GitHubClient.segment(file, "workflow file") / "runs",
                                                    query: [("head_sha", sha), ("per_page", "10")]).body)
             return (j["workflow_runs"]?.array ?? []).contains { $0["head_sha"]?.string == sha && $0["conclusion"]?.string == "success" }
         }
@@ -220,7 +221,7 @@ extension LabelDeploy: Capability {
         let github = try context.github()
         var numbers = numbers ?? []
         if numbers.isEmpty {
-            let path = GitHubClient.repoPath(repo) + "/commits/\(sha)/pulls"
+            let path = APIPath.repo(repo) / "commits" / (try GitHubClient.sha(sha)) / "pulls"
             numbers = (try JSON.parse(try github.send("GET", path).body).array ?? []).compactMap { $0["number"]?.int }
         }
         var actions: [Action] = []
@@ -257,6 +258,7 @@ extension LabelDeploy: Capability {
         guard p["type"]?.string == "installation", let id = p["id"]?.string, let newState = p["new_state"]?.string else {
             return .ignore("a provisioner event for a \(p["type"]?.string ?? "?") is not about a test server")
         }
+        guard (try? CloudProvisioner.installation(id)) != nil else { return .ignore("`\(id.prefix(40))` is not an installation id") }
         let oldState = p["old_state"]?.string ?? ""
         // The server says who owns it.
         guard let server = try provisioner(context).server(id: id) else { return .ignore("installation \(id) is unknown to the provisioner") }
@@ -289,7 +291,7 @@ extension LabelDeploy: Capability {
                 context.logger.redact([password])
                 let user = server.env[Self.adminUserVariable] ?? "sysadmin"
                 let text = "🔑 Test server for \(ref.repo.fullName)#\(ref.number): \(server.url ?? server.name) — user `\(user)`, password `\(password)`"
-                if !Self.postToChat(hook, text: text, channel: nil, deadline: context.deadline, logger: context.logger) {
+                if !Self.postToChat(hook, text: text, channel: nil, context: context) {
                     credentials = .undelivered
                 }
             }
@@ -321,7 +323,7 @@ extension LabelDeploy: Capability {
     /// With the Actions backend the workflows report deployments themselves.
     func deploymentStart(_ ref: IssueRef, sha: String, server: String, settings s: Settings, github: GitHubClient) throws {
         guard s.deployments, s.backend != "actions" else { return }
-        let path = GitHubClient.repoPath(ref.repo) + "/deployments"
+        let path = APIPath.repo(ref.repo) / "deployments"
         let env = "pr-\(ref.number)"
         let existing = try JSON.parse(try github.send("GET", path, query: [("environment", env), ("sha", sha), ("per_page", "1")]).body)
         var id = existing[0]?["id"]?.int
@@ -334,24 +336,24 @@ extension LabelDeploy: Capability {
                 return again[0] == nil ? nil : HTTPResponse(status: 201, body: Array(again[0]!.encoded().utf8))
             }).body)["id"]?.int
         }
-        if let id { try setDeploymentStatus(path + "/\(id)", state: "in_progress", url: nil, description: "Creating the test server", github: github) }
+        if let id { try setDeploymentStatus(path / id, state: "in_progress", url: nil, description: "Creating the test server", github: github) }
     }
 
     func deploymentStatus(_ ref: IssueRef, state: String, url: String?, description: String, settings s: Settings, github: GitHubClient) throws {
         guard s.deployments, s.backend != "actions" else { return }
-        let path = GitHubClient.repoPath(ref.repo) + "/deployments"
+        let path = APIPath.repo(ref.repo) / "deployments"
         let latest = try JSON.parse(try github.send("GET", path, query: [("environment", "pr-\(ref.number)"), ("per_page", "1")]).body)
         guard let id = latest[0]?["id"]?.int else { return }
-        try setDeploymentStatus(path + "/\(id)", state: state, url: url, description: description, github: github)
+        try setDeploymentStatus(path / id, state: state, url: url, description: description, github: github)
     }
 
-    func setDeploymentStatus(_ deployment: String, state: String, url: String?, description: String, github: GitHubClient) throws {
-        let last = try JSON.parse(try github.send("GET", deployment + "/statuses", query: [("per_page", "1")]).body)
+    func setDeploymentStatus(_ deployment: APIPath, state: String, url: String?, description: String, github: GitHubClient) throws {
+        let last = try JSON.parse(try github.send("GET", deployment / "statuses", query: [("per_page", "1")]).body)
         if last[0]?["state"]?.string == state { return }
         var body: [String: JSON] = ["state": .string(state), "description": .string(String(description.prefix(140))), "auto_inactive": true]
         if let url { body["environment_url"] = .string(url) }
-        try github.send("POST", deployment + "/statuses", json: .object(body), alreadyDone: {
-            let again = try JSON.parse(try github.send("GET", deployment + "/statuses", query: [("per_page", "1")]).body)
+        try github.send("POST", deployment / "statuses", json: .object(body), alreadyDone: {
+            let again = try JSON.parse(try github.send("GET", deployment / "statuses", query: [("per_page", "1")]).body)
             return again[0]?["state"]?.string == state ? HTTPResponse(status: 201) : nil
         })
     }

@@ -200,7 +200,7 @@ extension LabelDeploy {
         }
         if context.dryRun { return Plan(outcome: .planned, message: "would notify: \(text)") }
         let channel = owner.platform == .mattermost ? user.map { "@\($0)" } : nil
-        guard Self.postToChat(hook, text: mention + text, channel: channel, deadline: context.deadline, logger: context.logger) else {
+        guard Self.postToChat(hook, text: mention + text, channel: channel, context: context) else {
             throw SwitchyardError.upstream("the chat webhook did not take the notice about \(server.name)")
         }
         return Plan(outcome: .done, message: "notified \(owner.platform.rawValue):\(owner.userID): \(text)")

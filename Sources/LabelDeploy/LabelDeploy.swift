@@ -152,7 +152,9 @@ public struct LabelDeploy: Sendable {
 
     // MARK: Chat incoming webhooks (Mattermost and Slack share `{"text": …}`)
 
-    static func postToChat(_ url: String, text: String, channel: String?, deadline: Deadline, logger: Logger) -> Bool {
+    static func postToChat(_ url: String, text: String, channel: String?, context: CapabilityContext) -> Bool {
+        let deadline = context.deadline, logger = context.logger
+        guard context.mayPostToChat(url) else { return false }
         var o: [String: JSON] = ["text": .string(text), "username": "switchyard"]
         if let channel { o["channel"] = .string(channel) }
         do {

@@ -139,9 +139,9 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
 
     /// One call. 5xx and transport failures are retried once for GET; 401 with OAuth2 refreshes the token once.
     @discardableResult
-    func call(_ method: String, _ path: String, query: [(String, String)] = [], json: JSON? = nil,
+    func call(_ method: String, _ path: APIPath, query: [(String, String)] = [], json: JSON? = nil,
               accept: Set<Int> = [200, 202]) throws -> (status: Int, body: JSON) {
-        let url = baseURL + path + GitHubClient.queryString(query)
+        let url = baseURL + path.text + GitHubClient.queryString(query)
         var refreshed = false
         var attempt = 0
         while true {
@@ -155,9 +155,9 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
                                        timeoutMilliseconds: try timeout())
             } catch let e as TransportError {
                 if attempt < 3 && (method == "GET" || e.notSent) && deadline.remainingMilliseconds > 1_000 { continue }
-                throw SwitchyardError.upstream("the provisioner could not be reached (\(method) \(path))")
+                throw SwitchyardError.upstream("the provisioner could not be reached (\(method) \(path.text))")
             }
-            logger.debug("provisioner request", ["method": .string(method), "path": .string(path), "status": .int(r.status)])
+            logger.debug("provisioner request", ["method": .string(method), "path": .string(path.text), "status": .int(r.status)])
             if r.status == 401, case .oauth2 = auth, !refreshed { refreshed = true; continue }
             if r.status >= 500 && attempt < 3 && method == "GET" && deadline.remainingMilliseconds > 1_000 {
                 Deadline.sleep(milliseconds: 100 * attempt)
@@ -169,7 +169,8 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
             if r.status == 401 || r.status == 403 {
                 throw SwitchyardError.misconfigured("the provisioner refused the credentials (\(r.status)); check PROVISIONER_API_KEY, PROVISIONER_TOKEN or the OAuth2 client")
             }
-            throw SwitchyardError.upstream("the provisioner answered \(r.status) to \(method) \(path): \(Self.message(body, r))")
+            // The provisioner's own text goes to the log only.
+            throw SwitchyardError(.upstream, "the provisioner answered \(r.status) to \(method) \(path.text)", detail: Self.message(body, r))
         }
     }
 
@@ -180,12 +181,12 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
     // MARK: The installation API
 
     public func servers(owner: String) throws -> [TestServer] {
-        let r = try call("GET", "/api/installations", query: [("owner", owner), ("include_deleted", "false"), ("page", "0"), ("per_page", "100")])
+        let r = try call("GET", APIPath("/api/installations"), query: [("owner", owner), ("include_deleted", "false"), ("page", "0"), ("per_page", "100")])
         return (r.body.array ?? []).compactMap(Self.server).filter { $0.state != "deleted" }
     }
 
     public func server(id: String) throws -> TestServer? {
-        let r = try call("GET", "/api/installation/\(GitHubClient.percentEncode(id))", accept: [200, 404])
+        let r = try call("GET", try Self.installation(id), accept: [200, 404])
         return r.status == 404 ? nil : Self.server(r.body)
     }
 
@@ -202,13 +203,13 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
         if !spec.env.isEmpty { o["MattermostEnv"] = Self.envMap(spec.env) }
         if !spec.priorityEnv.isEmpty { o["PriorityEnv"] = Self.envMap(spec.priorityEnv) }
         if !spec.annotations.isEmpty { o["Annotations"] = .array(spec.annotations.map(JSON.string)) }
-        let r = try call("POST", "/api/installations", json: .object(o))
+        let r = try call("POST", APIPath("/api/installations"), json: .object(o))
         guard let s = Self.server(r.body) else { throw SwitchyardError.upstream("the provisioner's answer to the creation had no installation") }
         return s
     }
 
     public func retry(_ id: String) throws {
-        try call("POST", "/api/installation/\(GitHubClient.percentEncode(id))")
+        try call("POST", try Self.installation(id))
     }
 
     public func update(_ id: String, _ patch: ServerPatch) throws {
@@ -218,19 +219,27 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
         if let x = patch.image { o["Image"] = .string(x) }
         if let x = patch.size { o["Size"] = .string(x) }
         if !patch.env.isEmpty { o["MattermostEnv"] = Self.envMap(patch.env) }
-        try call("PUT", "/api/installation/\(GitHubClient.percentEncode(id))/mattermost", json: .object(o))
+        try call("PUT", try Self.installation(id) / "mattermost", json: .object(o))
     }
 
     public func delete(_ id: String) throws {
-        try call("DELETE", "/api/installation/\(GitHubClient.percentEncode(id))", accept: [200, 202, 204, 404])
+        try call("DELETE", try Self.installation(id), accept: [200, 202, 204, 404])
     }
 
     public func hibernate(_ id: String) throws {
-        try call("POST", "/api/installation/\(GitHubClient.percentEncode(id))/hibernate")
+        try call("POST", try Self.installation(id) / "hibernate")
     }
 
     public func wakeUp(_ id: String) throws {
-        try call("POST", "/api/installation/\(GitHubClient.percentEncode(id))/wakeup")
+        try call("POST", try Self.installation(id) / "wakeup")
+    }
+
+    /// `/api/installation/{id}`: ids are 26 letters and digits, as the provisioner's routes require.
+    static func installation(_ id: String) throws -> APIPath {
+        guard id.utf8.count == 26, id.utf8.allSatisfy({ RepoRef.isAlphanumeric($0) }), let seg = Segment(id) else {
+            throw SwitchyardError.upstream("`\(id.prefix(40))` is not a provisioner installation id")
+        }
+        return APIPath("/api/installation") / seg
     }
 
     // MARK: Wire format
@@ -261,8 +270,8 @@ struct OAuth2Token {
     let clientSecret: String
     let cacheDirectory: String?
 
-    var cachePath: String? {
-        guard let dir = cacheDirectory, Files.makeDirectory(dir) else { return nil }
+    func cachePath(logger: Logger) -> String? {
+        guard let dir = CacheDirectory.usable(cacheDirectory, logger: logger) else { return nil }
         var h: UInt64 = 0xcbf29ce484222325
         for b in "\(tokenURL)|\(clientID)".utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
         return "\(dir)/provisioner-token-\(String(h, radix: 16)).json"
@@ -276,13 +285,13 @@ struct OAuth2Token {
 
     func token(transport: any HTTPTransport, timeout: Int, deadline: Deadline, logger: Logger, refresh: Bool) throws -> String {
         let now = Deadline.epochMillis() / 1000
-        let path = cachePath
+        let path = cachePath(logger: logger)
         if !refresh, let t = cached(path, now: now) { logger.redact([t]); return t }
         // As with the GitHub App's token: one process mints, a burst waits on the lock and reads the cache.
         let lock = path.map { CacheLock(path: $0 + ".lock", deadline: deadline) }
         defer { lock?.release() }
         if !refresh, lock?.acquired == true, let t = cached(path, now: now) { logger.redact([t]); return t }
-        let body = "grant_type=client_credentials&client_id=\(GitHubClient.percentEncode(clientID))&client_secret=\(GitHubClient.percentEncode(clientSecret))"
+        let body = "grant_type=client_credentials&client_id=\(APIPath.encode(clientID))&client_secret=\(APIPath.encode(clientSecret))"
         let r: HTTPResponse
         do {
             r = try transport.send(HTTPRequest(method: "POST", url: tokenURL,
@@ -299,7 +308,7 @@ struct OAuth2Token {
             let expires = Int(now) + (j["expires_in"]?.int ?? 3600)
             _ = Files.writeAtomically(path, Array((["access_token": .string(t), "expires_at": .int(expires)] as JSON).encoded().utf8))
         }
-        logger.info("minted a provisioner access token")
+        logger.debug("minted a provisioner access token")
         return t
     }
 }

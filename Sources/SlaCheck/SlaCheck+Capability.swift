@@ -12,17 +12,19 @@ extension SlaCheck: Capability {
         case .pullRequest(let e):
             let handled: [EventAction] = [.opened, .reopened, .synchronize, .readyForReview]
             guard handled.contains(e.action) else { return .ignore("pull_request.\(e.action) needs no CLA check") }
-            let pr = e.pullRequest
-            let trigger = Trigger(pull: IssueRef(repo: e.repository.ref, number: pr.number), headSHA: pr.head.sha,
-                                  labels: pr.labels?.map(\.name) ?? [])
-            return try check(trigger, pull: pr, context: context)
+            let ref = IssueRef(repo: e.repository.ref, number: e.pullRequest.number)
+            if context.isBlocked(e.sender.login, in: ref.repo) { return .ignore("\(e.sender.login) is on the block list") }
+            // The payload says which pull request; its head and labels now are GitHub's, not the payload's
+            // (a late delivery of an older push must not check, or leave pending, a head that moved on).
+            let pr = try context.github().pullRequest(ref)
+            guard pr.state == "open" else { return .ignore("\(ref) is closed") }
+            return try check(Trigger(pull: ref, headSHA: pr.head.sha, labels: pr.labels?.map(\.name) ?? []), pull: pr, context: context)
         case .issueComment, .pullRequestReviewComment, .pullRequestReview:
             guard let c = CommentTrigger(event) else { return .ignore("no comment") }
-            guard c.isNew else { return .ignore("\(c.action) comments are ignored") }
-            if c.author.isBot || c.sender.isBot { return .ignore("comments by bots never trigger commands") }
-            if c.body.contains(Marker.prefix) { return .ignore("Switchyard's own comments never trigger commands") }
-            guard CommandGrammar.commands(inComment: c.body).contains(where: { Self.commands.contains($0.name) }) else {
-                return .ignore("no /check-cla command in the comment")
+            switch try context.commands(in: c, named: Self.commands) {
+            case .ignore(let reason): return .ignore(reason)
+            case .refuse(let plan): return plan
+            case .run: break
             }
             guard c.isPullRequest else { return .ignore("/check-cla works on pull requests; #\(c.number) is an issue") }
             let ref = IssueRef(repo: c.repository, number: c.number)
@@ -32,7 +34,7 @@ extension SlaCheck: Capability {
             let settings = try Settings(config: context.config, repo: ref.repo)
             // Anyone may ask, but not more than once per interval per head, so it cannot be used to spam.
             if settings.checkIntervalSeconds > 0, let last = try github.latestStatus(ref.repo, sha: pr.head.sha, context: settings.context),
-               let at = ISO8601.parse(last.createdAt) {
+               try github.isBot(last.creator), let at = ISO8601.parse(last.createdAt) {
                 let age = Deadline.epochMillis() / 1000 - at
                 if age >= 0 && age < Int64(settings.checkIntervalSeconds) {
                     return .ignore("the CLA was checked \(age) s ago; /check-cla works again in \(Int64(settings.checkIntervalSeconds) - age) s")
@@ -59,6 +61,7 @@ extension SlaCheck: Capability {
         guard Self.commands.contains(command.name), let ref = command.arguments.first.flatMap(IssueRef.init) else {
             return .reject("Usage: `\(chat.command) check-cla owner/repo#123`")
         }
+        if let login = context.githubLogin(for: chat), context.isBlocked(login, in: ref.repo) { return .ignore("\(login) is on the block list") }
         let pr = try context.github().pullRequest(ref)
         return try check(Trigger(pull: ref, headSHA: pr.head.sha, labels: pr.labels?.map(\.name) ?? []), pull: pr, context: context)
     }

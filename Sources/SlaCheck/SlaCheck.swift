@@ -6,7 +6,7 @@ public protocol SlaCheckGitHub: PermissionReading, CommentReading {
     func pullRequest(_ pull: IssueRef) throws -> GitHub.PullRequest
     func pullCommits(_ pull: IssueRef, maxPages: Int) throws -> (commits: [GitHub.Commit], complete: Bool)
     func compareCommits(_ repo: RepoRef, base: String, head: String, maxPages: Int) throws -> (commits: [GitHub.Commit], complete: Bool)
-    func latestStatus(_ repo: RepoRef, sha: String, context: String) throws -> (state: String, createdAt: String)?
+    func latestStatus(_ repo: RepoRef, sha: String, context: String) throws -> (state: String, createdAt: String, creator: String)?
     func fileContents(_ repo: RepoRef, path: String, ref: String?) throws -> [UInt8]
 }
 

@@ -66,19 +66,18 @@ public struct SlashDispatch: Capability {
 
     public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {
         let comment = CommentTrigger(event)
-        var commands = comment.map { CommandGrammar.commands(inComment: $0.body) } ?? []
+        let found = comment.map { CommandGrammar.commands(inComment: $0.body) } ?? []
         // Commands need their documentation (aliases, default permissions); a plain event needs only the triggers.
-        let table = try table(triggersOnly: commands.isEmpty)
+        let table = try table(triggersOnly: found.isEmpty)
+        var commands: [Command] = []
         var notes: [String] = []
-        if let c = comment, !commands.isEmpty {
-            if c.author.isBot || c.sender.isBot { commands = []; notes.append("comments by bots never trigger commands") }
-            else if c.body.contains(Marker.prefix) { commands = []; notes.append("Switchyard's own comments never trigger commands") }
-            else if context.config.blockedUsers(in: c.repository).map({ $0.lowercased() }).contains(c.author.login.lowercased()) {
-                commands = []; notes.append("\(c.author.login) is on the block list")
-            } else if !c.isNew {
-                let allowedEdits = commands.filter { context.config.value(["commands", $0.name, "edited"], for: c.repository)?.bool == true }
-                if allowedEdits.count < commands.count { notes.append("\(c.action) comments run only commands that opt in with `edited: true`") }
-                commands = allowedEdits
+        if let c = comment, !found.isEmpty {
+            // The shared rules: bots, Switchyard itself, blocked users, edits, and the request cap.
+            let known = Set(table.manifests.flatMap { $0.commandNames })
+            switch try context.commands(in: c, named: known) {
+            case .ignore(let reason): notes.append(reason)
+            case .refuse(let plan): return plan
+            case .run(let cmds): commands = cmds
             }
         }
         var routes = table.routes(event: event.name, action: event.action, commands: commands)
@@ -89,20 +88,20 @@ public struct SlashDispatch: Capability {
             let github = try context.github()
             let repo = c.repository
             let issue = IssueRef(repo: repo, number: c.number)
-            let bot = variable("SWITCHYARD_BOT_LOGIN") ?? "switchyard[bot]"
-            // The app's 👀 on the comment marks it handled: a redelivery finds it and stops.
-            if c.kind == .issueComment, let id = c.commentID,
-               try github.reactions(in: repo, commentID: id).contains(where: { $0.login.lowercased() == bot.lowercased() && $0.content == "eyes" }) {
+            // Switchyard's own 👀 on the comment marks it handled: a redelivery finds it and stops. Only a
+            // reaction by Switchyard's identity counts; anyone else's 👀 is just a reaction.
+            if c.kind == .issueComment, let id = c.commentID, let bot = try github.botLogin()?.lowercased(),
+               try github.reactions(in: repo, commentID: id).contains(where: { $0.login.lowercased() == bot && $0.content == "eyes" }) {
                 return .ignore("comment \(id) was already handled (redelivered)")
             }
-            let checker = PermissionChecker(reader: github)
             var accepted = Set<String>()
             for route in commandRoutes {
                 for name in route.commands {
-                    let policy = context.config.allowed(name, in: repo, default: table.doc(name)?.allow ?? [.member])
-                    if try checker.allows(policy, login: c.author.login, author: c.issueAuthor, repo: repo, association: c.authorAssociation) {
-                        accepted.insert(name)
-                    } else {
+                    switch try context.admits(c.author.login, command: name, default: table.doc(name)?.allow ?? [.member], repo: repo,
+                                              author: c.issueAuthor, association: c.authorAssociation) {
+                    case .allowed: accepted.insert(name)
+                    case .ignored(let why): notes.append(why)
+                    case .denied(let policy):
                         let text = "@\(c.author.login) only \(describePolicy(policy)) can run `/\(name)` here."
                         replies.append(.comment(issue: issue, body: text, marker: Marker(function: Self.name, "denied", "\(c.commentID ?? 0)", name)))
                         notes.append("\(c.author.login) may not run /\(name)")
@@ -138,10 +137,12 @@ public struct SlashDispatch: Capability {
     func combine(_ results: [RoutedResult], replies: [Action], notes: [String]) -> Plan {
         var results_: [String: JSON] = [:]
         for r in results { results_[r.function] = r.json }
-        let failed = results.filter { $0.error != nil || $0.status >= 500 }
+        // A routed function that failed (no answer, a 5xx, a `failed` outcome, a timeout) makes the whole
+        // delivery failed: GitHub shows it and may redeliver, and every function is idempotent.
+        let failed = results.filter { $0.error != nil || $0.status >= 500 || $0.body?["outcome"]?.string == "failed" }
         let summary = results.map { r in "\(r.function): \(r.body?["outcome"]?.string ?? (r.timedOut ? "timed out" : "failed"))" }
         let ignored = results.allSatisfy { $0.body?["outcome"]?.string == "ignored" }
-        var plan = Plan(outcome: failed.count == results.count ? .failed : ignored ? (replies.isEmpty ? .ignored : .rejected) : .done,
+        var plan = Plan(outcome: !failed.isEmpty ? .failed : ignored ? (replies.isEmpty ? .ignored : .rejected) : .done,
                         actions: replies, message: (summary + notes).joined(separator: "; "))
         plan.denied = !replies.isEmpty
         plan.response = ["results": .object(results_), "routed": .array(results.map { .string($0.function) })]
@@ -185,7 +186,7 @@ public struct SlashDispatch: Capability {
         let result = forwarder.forwardAll(context.request, to: [(route.function, transport)], deadline: context.deadline,
                                           slowAfter: Deadline(millisecondsFromNow: budget), onSlow: slow)[0]
         let text = result.body?["text"]?.string ?? result.error ?? "\(route.function) did not answer."
-        if acked.value, let url = chat.responseURL {
+        if acked.value, let url = chat.responseURL, context.mayPostToChat(url) {
             let reply: JSON = ["response_type": .string(result.body?["response_type"]?.string ?? "ephemeral"), "text": .string(text)]
             _ = try? CurlTransport().send(HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
                                                       body: Array(reply.encoded().utf8)), timeoutMilliseconds: 5_000)

@@ -64,16 +64,92 @@ public enum Action: Sendable, Equatable {
     }
 }
 
-/// A hidden marker in a bot comment: `<!-- switchyard:update-branch:reply:123 -->`.
-/// It is how Switchyard finds its own comments again, with GitHub as the only state.
+/// A hidden marker in a bot comment: `<!-- switchyard:update-branch:reply:123 -->`, optionally with a
+/// state block (`<!-- switchyard:e2e-trigger:status state=eyJ… -->`, base64url JSON).
+///
+/// It is how Switchyard finds its own comments again, with GitHub as the only state. A marker counts
+/// only in a comment written by Switchyard's own identity (see `CommentReading.comment(on:marked:)`);
+/// in anyone else's comment it is ordinary text.
 public struct Marker: Sendable, Hashable, Codable {
+    /// `function:part:part`, each part percent-encoded so that no text can end the HTML comment.
     public var key: String
+    /// Hidden state carried with the marker (for example the runs e2e-trigger started).
+    public var state: JSON?
+
     public init(function: String, _ parts: String...) {
-        key = ([function] + parts).joined(separator: ":")
+        key = ([function] + parts).map(Self.encodePart).joined(separator: ":")
     }
-    public init(key: String) { self.key = key }
+    public init(key: String, state: JSON? = nil) { self.key = key; self.state = state }
+
+    /// The same marker carrying `state`.
+    public func with(state: JSON?) -> Marker { Marker(key: key, state: state) }
+
     /// The HTML comment written into the body.
-    public var html: String { "<!-- switchyard:\(key) -->" }
-    /// Every marker starts with this; the grammar never reads commands from such comments.
+    public var html: String {
+        guard let state else { return "<!-- switchyard:\(key) -->" }
+        return "<!-- switchyard:\(key) state=\(Self.base64url(Array(state.encoded().utf8))) -->"
+    }
+    /// Every marker starts with this.
     public static let prefix = "<!-- switchyard:"
+
+    /// Every marker in a body, in order. Malformed ones are skipped.
+    public static func all(in body: String) -> [Marker] {
+        var out: [Marker] = []
+        var rest = Substring(body)
+        while let open = rest.firstRange(of: prefix) {
+            let after = rest[open.upperBound...]
+            guard let close = after.firstRange(of: " -->") else { break }
+            let inner = after[..<close.lowerBound]
+            rest = after[close.upperBound...]
+            let parts = inner.split(separator: " ", maxSplits: 1)
+            guard let key = parts.first, !key.isEmpty, key.utf8.allSatisfy(Self.isKeyByte) else { continue }
+            var state: JSON? = nil
+            if parts.count == 2 {
+                guard parts[1].hasPrefix("state="), let bytes = Self.unbase64url(parts[1].dropFirst(6)),
+                      let json = try? JSON.parse(bytes) else { continue }
+                state = json
+            }
+            out.append(Marker(key: String(key), state: state))
+        }
+        return out
+    }
+
+    /// The marker with this key in `body`, if any.
+    public func found(in body: String?) -> Marker? {
+        guard let body, body.contains(Self.prefix + key) else { return nil }
+        return Self.all(in: body).last { $0.key == key }
+    }
+
+    static func isKeyByte(_ b: UInt8) -> Bool {
+        (b >= 48 && b <= 58) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+            || b == UInt8(ascii: ".") || b == UInt8(ascii: "~") || b == UInt8(ascii: "%")
+    }
+
+    static func encodePart(_ s: String) -> String {
+        var out = ""
+        let hex = Array("0123456789ABCDEF")
+        for b in s.utf8 {
+            if (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+                || b == UInt8(ascii: ".") || b == UInt8(ascii: "~") {
+                out.unicodeScalars.append(UnicodeScalar(b))
+            } else {
+                out.append("%"); out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
+            }
+        }
+        return out
+    }
+
+    static func base64url(_ bytes: [UInt8]) -> String {
+        String(Data(bytes).base64EncodedString().compactMap { c -> Character? in
+            switch c { case "+": "-"; case "/": "_"; case "=": nil; default: c }
+        })
+    }
+
+    static func unbase64url(_ text: Substring) -> [UInt8]? {
+        var s = String(text.map { c -> Character in
+            switch c { case "-": "+"; case "_": "/"; default: c }
+        })
+        while s.utf8.count % 4 != 0 { s += "=" }
+        return Data(base64Encoded: s).map(Array.init)
+    }
 }

@@ -28,7 +28,7 @@ public struct Config: Sendable, Equatable {
     public static let topLevelKeys: Set<String> = ["defaults", "orgs", "repos", "chat", "functions"]
     /// Keys allowed in a scope (`defaults`, an org, a repo). Capabilities own the sections below them.
     public static let scopeKeys: Set<String> = [
-        "commands", "bots", "blocked-users", "cla", "cherry-pick", "e2e", "deploy", "housekeeping", "update-branch",
+        "commands", "bots", "blocked-users", "limits", "cla", "cherry-pick", "e2e", "deploy", "housekeeping", "update-branch",
     ]
     public static let commandKeys: Set<String> = ["allow", "edited", "rate-limit"]
 

@@ -8,16 +8,40 @@ public protocol PermissionReading {
     func repoRole(_ repo: RepoRef, login: String) throws -> RepoRole
 }
 
-/// Reads an issue's or pull request's comments.
+/// Reads an issue's or pull request's comments, and knows whose comments are Switchyard's own.
 public protocol CommentReading {
     /// Comments on an issue or PR, oldest first (all pages up to the client's bound).
     func comments(on issue: IssueRef) throws -> [GitHub.Comment]
+    /// The login Switchyard writes as: the App's `<slug>[bot]`, the token's user, or the configured
+    /// `SWITCHYARD_BOT_LOGIN`. Nil when it cannot be known (anonymous calls): then nothing is Switchyard's.
+    func botLogin() throws -> String?
 }
 
 extension CommentReading {
-    /// The first comment carrying `marker`, if any.
+    /// Switchyard's own comments: written by its identity. Bot state is read only from these.
+    public func ownComments(on issue: IssueRef) throws -> [GitHub.Comment] {
+        guard let bot = try botLogin()?.lowercased() else { return [] }
+        return try comments(on: issue).filter { $0.user.login.lowercased() == bot }
+    }
+
+    /// Switchyard's own comment carrying `marker` (by key), if any. A comment by anyone else that
+    /// carries the same marker is ordinary text and is never returned.
     public func comment(on issue: IssueRef, marked marker: Marker) throws -> GitHub.Comment? {
-        try comments(on: issue).first { $0.body?.contains(marker.html) == true }
+        try ownComment(on: issue, marked: marker)?.comment
+    }
+
+    /// Switchyard's own comment carrying `marker`, with the marker as found (its state block included).
+    public func ownComment(on issue: IssueRef, marked marker: Marker) throws -> (comment: GitHub.Comment, marker: Marker)? {
+        for c in try ownComments(on: issue) {
+            if let found = marker.found(in: c.body) { return (c, found) }
+        }
+        return nil
+    }
+
+    /// True when `login` is Switchyard itself.
+    public func isBot(_ login: String) throws -> Bool {
+        guard let bot = try botLogin() else { return false }
+        return bot.lowercased() == login.lowercased()
     }
 }
 

@@ -70,6 +70,7 @@ public enum GitHub {
         public var commits: Int?
         public var updatedAt: String?
         public var mergeable: Bool?
+        public var assignees: [User]?
         /// True when the head branch lives in another repository than the base.
         public var isFromFork: Bool {
             guard let headRepo = head.repo, let baseRepo = base.repo else { return head.repo == nil }
@@ -127,12 +128,33 @@ public struct RepoRef: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Parses `owner/name`.
     public init?(_ text: Substring) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, Self.isValidPart(parts[0]), Self.isValidPart(parts[1]) else { return nil }
-        owner = String(parts[0]); name = String(parts[1])
+        guard parts.count == 2 else { return nil }
+        self.init(owner: parts[0], name: parts[1])
     }
 
-    static func isValidPart(_ s: Substring) -> Bool {
-        !s.isEmpty && s.count <= 100 && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+    /// Owner and repository names as GitHub allows them, never `.` or `..`.
+    public init?(owner: Substring, name: Substring) {
+        guard Self.isValidOwner(owner), Self.isValidName(name) else { return nil }
+        self.owner = String(owner); self.name = String(name)
+    }
+
+    /// An account or organization: letters, digits, `-` (and `_`, which Enterprise Managed Users carry),
+    /// not starting with `-`, at most 39 characters.
+    public static func isValidOwner(_ s: Substring) -> Bool {
+        let u = s.utf8
+        guard !u.isEmpty, u.count <= 39, u.first != UInt8(ascii: "-") else { return false }
+        return u.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+    }
+
+    /// A repository: letters, digits, `-`, `_` and `.`, at most 100 characters, never `.` or `..`.
+    public static func isValidName(_ s: Substring) -> Bool {
+        let u = s.utf8
+        guard !u.isEmpty, u.count <= 100, s != ".", s != ".." else { return false }
+        return u.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    }
+
+    public static func isAlphanumeric(_ b: UInt8) -> Bool {
+        (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122)
     }
 }
 

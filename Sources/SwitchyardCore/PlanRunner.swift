@@ -108,7 +108,9 @@ public struct PlanRunner {
         return true
     }
 
+    /// The body as written to GitHub: redacted of every known secret, with the marker (and its state) last.
     public static func withMarker(_ body: String, _ marker: Marker) -> String {
-        body.hasSuffix("\n") ? body + marker.html : body + "\n\n" + marker.html
+        let text = Redactor.shared.redact(body)
+        return text.hasSuffix("\n") ? text + marker.html : text + "\n\n" + marker.html
     }
 }

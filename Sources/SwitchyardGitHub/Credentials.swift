@@ -12,18 +12,75 @@ import Musl
 public protocol GitHubCredentials: Sendable {
     /// The `Authorization` header value, or nil for anonymous calls. May call GitHub (App token exchange).
     func authorization(using client: GitHubClient) throws -> String?
+    /// The login these credentials write as (`<slug>[bot]` for an App, the user for a token), or nil.
+    func identity(using client: GitHubClient) throws -> String?
 }
 
 public struct AnonymousCredentials: GitHubCredentials {
     public init() {}
     public func authorization(using client: GitHubClient) throws -> String? { nil }
+    public func identity(using client: GitHubClient) throws -> String? { nil }
 }
 
 /// A personal access token or an installation token from `GITHUB_TOKEN`. Any length or shape.
 public struct TokenCredentials: GitHubCredentials {
     let token: String
-    public init(token: String) { self.token = token }
+    let cacheDirectory: String?
+    public init(token: String, cacheDirectory: String? = nil) { self.token = token; self.cacheDirectory = cacheDirectory }
     public func authorization(using client: GitHubClient) throws -> String? { "Bearer \(token)" }
+
+    /// `GET /user`, cached (0600) beside the installation tokens under a digest of the token.
+    /// An installation token cannot read `/user` (403): it is then nobody Switchyard can vouch for.
+    public func identity(using client: GitHubClient) throws -> String? {
+        let path = IdentityCache.path(directory: cacheDirectory, key: "\(client.baseURL)|token|\(token)", logger: client.logger)
+        if let path, let login = IdentityCache.read(path) { return login }
+        struct U: Decodable { var login: String }
+        let login: String
+        do { login = try client.get(U.self, APIPath("/user")).login }
+        catch let e as GitHubError where e.status == 403 || e.status == 404 {
+            client.logger.warning("GITHUB_TOKEN cannot read /user; set SWITCHYARD_BOT_LOGIN to the login it writes as")
+            return nil
+        }
+        if let path { IdentityCache.write(path, login) }
+        return login
+    }
+}
+
+/// The bot's login, cached per credentials in the cache directory.
+enum IdentityCache {
+    static func path(directory: String?, key: String, logger: Logger) -> String? {
+        guard let dir = CacheDirectory.usable(directory, logger: logger) else { return nil }
+        let digest = SHA256.hash(data: Array(key.utf8))
+        return "\(dir)/identity-\(digest.prefix(12).map { String(format2: $0) }.joined()).json"
+    }
+    static func read(_ path: String) -> String? {
+        guard let bytes = Files.read(path, limit: 4096, privateOnly: true), let json = try? JSON.parse(bytes),
+              let login = json["login"]?.string, !login.isEmpty else { return nil }
+        return login
+    }
+    static func write(_ path: String, _ login: String) {
+        Files.writeAtomically(path, Array((["login": .string(login)] as JSON).encoded().utf8))
+    }
+}
+
+/// The cache directory, used only when this process may trust it (see `Files.privateDirectory`).
+public enum CacheDirectory {
+    /// `directory` when it is private to this user (created if missing); nil, with one warning, when not.
+    public static func usable(_ directory: String?, logger: Logger) -> String? {
+        guard let directory else { return nil }
+        if let reason = Files.privateDirectory(directory) {
+            logger.warning("not caching tokens: the cache directory is unsafe", ["reason": .string(reason)])
+            return nil
+        }
+        return directory
+    }
+}
+
+extension String {
+    init(format2 byte: UInt8) {
+        let hex = Array("0123456789abcdef")
+        self = String([hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+    }
 }
 
 /// A GitHub App: an RS256 JWT exchanged for an installation token, cached on disk (mode 0600)
@@ -61,7 +118,7 @@ public struct AppCredentials: GitHubCredentials {
 
     public func authorization(using client: GitHubClient) throws -> String? {
         let now = Deadline.epochMillis() / 1000
-        let path = cachePath(baseURL: client.baseURL)
+        let path = cachePath(baseURL: client.baseURL, logger: client.logger)
         if let path, let cached = Self.readCache(path), cached.expiresAt - refreshMargin > now {
             client.logger.debug("installation token from cache", ["installation": .int(installationID)])
             return "Bearer \(cached.token)"
@@ -76,16 +133,17 @@ public struct AppCredentials: GitHubCredentials {
         let jwt = try makeJWT(now: now)
         client.logger.redact([jwt])
         let response: HTTPResponse
+        let tokenPath = APIPath("/app/installations") / installationID / "access_tokens"
         do {
-            response = try client.send(method: "POST", url: client.baseURL + "/app/installations/\(installationID)/access_tokens",
-                                       logPath: "/app/installations/\(installationID)/access_tokens", body: [],
+            response = try client.send(method: "POST", url: client.baseURL + tokenPath.text, logPath: tokenPath.text, body: [],
                                        accept: "application/vnd.github+json",
                                        alreadyDone: { nil }, authorizationOverride: "Bearer \(jwt)")
         } catch let e as GitHubError where e.status == 401 {
             let m = e.message.lowercased()
             let hint = (m.contains("exp") || m.contains("iat") || m.contains("time")) ?
                 " The clock of this machine may be wrong: the JWT's times are checked against GitHub's." : " Check GITHUB_APP_ID and the private key."
-            throw SwitchyardError(.misconfigured, "GitHub refused the App's JWT: \(e.message).\(hint)")
+            client.logger.warning("GitHub refused the App's JWT", ["detail": .string(e.message)])
+            throw SwitchyardError(.misconfigured, "GitHub refused the App's JWT (401).\(hint)")
         } catch let e as GitHubError where e.status == 404 {
             throw SwitchyardError(.misconfigured, "GitHub knows no installation \(installationID) of app \(appID); check GITHUB_APP_INSTALLATION_ID or the App's installation.")
         }
@@ -101,15 +159,30 @@ public struct AppCredentials: GitHubCredentials {
                 client.logger.warning("could not write the token cache", ["path": .string(path)])
             }
         }
-        client.logger.info("minted installation token", ["installation": .int(installationID)])
+        client.logger.debug("minted installation token", ["installation": .int(installationID)])
         return "Bearer \(token)"
     }
 
-    func cachePath(baseURL: String) -> String? {
-        guard let dir = cacheDirectory, Files.makeDirectory(dir) else { return nil }
+    /// The App's bot login, `<slug>[bot]`, from `GET /app` with a JWT; cached like the token.
+    public func identity(using client: GitHubClient) throws -> String? {
+        let path = IdentityCache.path(directory: cacheDirectory, key: "\(client.baseURL)|app|\(appID)", logger: client.logger)
+        if let path, let login = IdentityCache.read(path) { return login }
+        let jwt = try makeJWT()
+        client.logger.redact([jwt])
+        let r = try client.send(method: "GET", url: client.baseURL + "/app", logPath: "/app", body: [], accept: "application/vnd.github+json",
+                                alreadyDone: nil, authorizationOverride: "Bearer \(jwt)")
+        guard let slug = (try? JSON.parse(r.body))?["slug"]?.string, !slug.isEmpty else {
+            throw SwitchyardError.upstream("GitHub's answer to GET /app had no slug")
+        }
+        let login = slug + "[bot]"
+        if let path { IdentityCache.write(path, login) }
+        return login
+    }
+
+    func cachePath(baseURL: String, logger: Logger) -> String? {
+        guard let dir = CacheDirectory.usable(cacheDirectory, logger: logger) else { return nil }
         let digest = SHA256.hash(data: Array("\(baseURL)|\(appID)|\(installationID)".utf8))
-        let name = digest.prefix(12).map { b in String(b, radix: 16).count == 1 ? "0" + String(b, radix: 16) : String(b, radix: 16) }.joined()
-        return "\(dir)/installation-token-\(name).json"
+        return "\(dir)/installation-token-\(digest.prefix(12).map { String(format2: $0) }.joined()).json"
     }
 
     static func readCache(_ path: String) -> (token: String, expiresAt: Int64)? {
@@ -194,8 +267,12 @@ public final class CacheLock {
     public private(set) var acquired = false
 
     public init(path: String, deadline: Deadline) {
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        // Never through a symbolic link, and only a regular file of this user's: a planted lock file
+        // must not let another user hold Switchyard up, or point it at a file of theirs.
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == getuid() else { close(fd); fd = -1; return }
         let until = Deadline(millisecondsFromNow: min(3_000, max(0, deadline.remainingMilliseconds - 1_000)))
         while true {
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { acquired = true; return }

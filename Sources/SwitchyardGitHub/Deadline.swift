@@ -10,11 +10,19 @@ public struct Deadline: Sendable {
     /// Milliseconds on the monotonic clock.
     public let monotonicMillis: Int64
 
-    public init(millisecondsFromNow ms: Int) { monotonicMillis = Deadline.nowMillis() + Int64(ms) }
+    /// At most a day ahead: no setting or header can overflow the clock arithmetic.
+    public static let longest: Int64 = 86_400_000
 
-    /// A deadline given as Unix epoch milliseconds (Lambda's `Lambda-Runtime-Deadline-Ms`).
+    public init(millisecondsFromNow ms: Int) {
+        monotonicMillis = Deadline.nowMillis() + min(Self.longest, max(0, Int64(ms)))
+    }
+
+    /// A deadline given as Unix epoch milliseconds (Lambda's `Lambda-Runtime-Deadline-Ms`), clamped to
+    /// between now and a day ahead, whatever the header said.
     public init(epochMillis: Int64) {
-        monotonicMillis = Deadline.nowMillis() + (epochMillis - Deadline.epochMillis())
+        let ahead = epochMillis.subtractingReportingOverflow(Deadline.epochMillis())
+        let ms = ahead.overflow ? (epochMillis < 0 ? 0 : Self.longest) : min(Self.longest, max(0, ahead.partialValue))
+        monotonicMillis = Deadline.nowMillis() + ms
     }
 
     public var remainingMilliseconds: Int { Int(max(0, monotonicMillis - Deadline.nowMillis())) }

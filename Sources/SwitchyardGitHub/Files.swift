@@ -8,8 +8,9 @@ import Musl
 public enum Files {
     /// Reads a whole file, at most `limit` bytes. Nil when it cannot be read or is larger.
     /// With `privateOnly`, a file not owned by this user or readable by others counts as unreadable.
+    /// With `privateOnly`, a symbolic link is not followed either: the file must be this user's own.
     public static func read(_ path: String, limit: Int = 1 << 20, privateOnly: Bool = false) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (privateOnly ? O_NOFOLLOW : 0))
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()
@@ -30,7 +31,7 @@ public enum Files {
     @discardableResult
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) -> Bool {
         let tmp = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { return false }
         var ok = fchmod(fd, mode) == 0
         var written = 0
@@ -54,6 +55,25 @@ public enum Files {
         let parent = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         if !parent.isEmpty && parent != path { makeDirectory(parent, mode: mode) }
         return mkdir(path, mode) == 0 || errno == EEXIST
+    }
+
+    /// Makes sure `path` is a directory this process may trust for its caches: created 0700 when
+    /// missing; refused when it is a symbolic link, not owned by this user, or writable by group or
+    /// others (another local user could plant or swap files in it). Returns the reason when refused.
+    public static func privateDirectory(_ path: String) -> String? {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            guard errno == ENOENT else { return "\(path) cannot be inspected (errno \(errno))" }
+            let parent = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            if !parent.isEmpty, parent != path, lstat(parent, &st) != 0 { makeDirectory(parent) }
+            if mkdir(path, 0o700) != 0 && errno != EEXIST { return "\(path) cannot be created (errno \(errno))" }
+            guard lstat(path, &st) == 0 else { return "\(path) cannot be inspected (errno \(errno))" }
+        }
+        if (st.st_mode & S_IFMT) == S_IFLNK { return "\(path) is a symbolic link" }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { return "\(path) is not a directory" }
+        guard st.st_uid == getuid() else { return "\(path) belongs to uid \(st.st_uid), not to this process (uid \(getuid()))" }
+        guard (st.st_mode & 0o022) == 0 else { return "\(path) is writable by group or others (mode \(String(st.st_mode & 0o777, radix: 8)))" }
+        return nil
     }
 
     public static func temporaryDirectory(environment: [String: String]) -> String {

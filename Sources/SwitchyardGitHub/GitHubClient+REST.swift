@@ -2,33 +2,61 @@ import SwitchyardCore
 
 /// The REST calls Switchyard makes. Each capability sees only the narrow protocol it declares.
 extension GitHubClient: PermissionReading, PlanPerforming {
-    /// `/repos/{owner}/{repo}`, percent-encoded.
-    public static func repoPath(_ r: RepoRef) -> String {
-        "/repos/\(Self.percentEncode(r.owner))/\(Self.percentEncode(r.name))"
+    // MARK: Typed path parts (a value that does not fit its kind never reaches a path)
+
+    /// A commit sha from a payload, a response or bot state.
+    public static func sha(_ s: String) throws -> SHA {
+        guard let v = SHA(s) else { throw SwitchyardError.upstream("`\(s.prefix(80))` is not a commit sha") }
+        return v
+    }
+    public static func segment(_ s: String, _ what: String) throws -> Segment {
+        guard let v = Segment(s) else { throw SwitchyardError.badRequest("`\(s.prefix(80))` is not a valid \(what)") }
+        return v
+    }
+    public static func ref(_ s: String) throws -> GitRef {
+        guard let v = GitRef(s) else { throw SwitchyardError.badRequest("`\(s.prefix(80))` is not a valid branch or ref name") }
+        return v
+    }
+    /// `refs/heads/x` → `heads/x` as a typed ref (the form the git refs routes take).
+    static func shortRef(_ ref: String) throws -> GitRef {
+        try Self.ref(ref.hasPrefix("refs/") ? String(ref.dropFirst(5)) : ref)
     }
 
     // MARK: Pull requests
 
     public func pullRequest(_ pull: IssueRef) throws -> GitHub.PullRequest {
-        try get(GitHub.PullRequest.self, Self.repoPath(pull.repo) + "/pulls/\(pull.number)")
+        try get(GitHub.PullRequest.self, .repo(pull.repo) / "pulls" / pull.number)
     }
 
     /// `GET /repos/{o}/{r}/compare/{base}...{head}`: how far `head` is ahead of and behind `base`.
     public func compare(_ repo: RepoRef, base: String, head: String) throws -> Comparison {
-        try get(Comparison.self, Self.repoPath(repo) + "/compare/\(Self.percentEncode(base))...\(Self.percentEncode(head))",
-                query: [("per_page", "1")])
+        guard let spec = CompareSpec(base: base, head: head) else { throw SwitchyardError.badRequest("not refs to compare: \(base.prefix(80))...\(head.prefix(80))") }
+        return try get(Comparison.self, .repo(repo) / "compare" / spec, query: [("per_page", "1")])
     }
 
+    /// `PUT …/pulls/{n}/update-branch` pinned to `expectedHeadSHA`. A 422 "expected head sha" after an
+    /// answer was lost is resolved by reading: when the head is now the merge GitHub makes for this
+    /// request (first parent the expected head), the update happened and is reported as done.
     public func updateBranch(_ pull: IssueRef, expectedHeadSHA: String) throws {
-        try send("PUT", Self.repoPath(pull.repo) + "/pulls/\(pull.number)/update-branch",
-                 json: ["expected_head_sha": .string(expectedHeadSHA)])
+        let expected = try Self.sha(expectedHeadSHA)
+        do {
+            try send("PUT", .repo(pull.repo) / "pulls" / pull.number / "update-branch", json: ["expected_head_sha": .string(expected.value)])
+        } catch let e as GitHubError where e.status == 422 && e.message.lowercased().contains("expected head sha") {
+            let now = try pullRequest(pull).head.sha
+            if let head = SHA(now), head != expected, let commit = try? gitCommit(pull.repo, head.value),
+               commit.parents.count == 2, commit.parents.first?.sha.lowercased() == expected.value {
+                logger.debug("update-branch: the head is already the merge of this request (an earlier answer was lost)")
+                return
+            }
+            throw e
+        }
     }
 
     // MARK: Permissions
 
     public func isOrgMember(org: String, login: String) throws -> Bool {
         do {
-            let r = try send("GET", "/orgs/\(Self.percentEncode(org))/members/\(Self.percentEncode(login))")
+            let r = try send("GET", APIPath("/orgs") / Self.segment(org, "organization") / "members" / Self.segment(login, "login"))
             return r.status == 204
         } catch let e as GitHubError where e.status == 404 || e.status == 302 {
             return false
@@ -37,7 +65,8 @@ extension GitHubClient: PermissionReading, PlanPerforming {
 
     public func isTeamMember(org: String, team: String, login: String) throws -> Bool {
         do {
-            let r = try send("GET", "/orgs/\(Self.percentEncode(org))/teams/\(Self.percentEncode(team))/memberships/\(Self.percentEncode(login))")
+            let r = try send("GET", APIPath("/orgs") / Self.segment(org, "organization") / "teams" / Self.segment(team, "team")
+                                / "memberships" / Self.segment(login, "login"))
             return (try? JSON.parse(r.body))?["state"]?.string == "active"
         } catch let e as GitHubError where e.status == 404 {
             return false
@@ -46,7 +75,7 @@ extension GitHubClient: PermissionReading, PlanPerforming {
 
     public func repoRole(_ repo: RepoRef, login: String) throws -> RepoRole {
         do {
-            let r = try send("GET", Self.repoPath(repo) + "/collaborators/\(Self.percentEncode(login))/permission")
+            let r = try send("GET", .repo(repo) / "collaborators" / Self.segment(login, "login") / "permission")
             let json = try? JSON.parse(r.body)
             return RepoRole(permission: json?["permission"]?.string, roleName: json?["role_name"]?.string)
         } catch let e as GitHubError where e.status == 404 {
@@ -58,13 +87,13 @@ extension GitHubClient: PermissionReading, PlanPerforming {
 
     public func comments(on issue: IssueRef) throws -> [GitHub.Comment] {
         if let cached = commentCache.get(issue) { return cached }
-        let (items, _) = try paginate(GitHub.Comment.self, Self.repoPath(issue.repo) + "/issues/\(issue.number)/comments")
+        let (items, _) = try paginate(GitHub.Comment.self, .repo(issue.repo) / "issues" / issue.number / "comments")
         commentCache.set(issue, items)
         return items
     }
 
     public func createComment(on issue: IssueRef, body: String) throws -> Int {
-        let path = Self.repoPath(issue.repo) + "/issues/\(issue.number)/comments"
+        let path = APIPath.repo(issue.repo) / "issues" / issue.number / "comments"
         // A POST whose outcome is unknown is retried only if the comment did not land.
         let r = try send("POST", path, json: ["body": .string(body)], alreadyDone: { [self] in
             commentCache.clear(issue)
@@ -80,13 +109,13 @@ extension GitHubClient: PermissionReading, PlanPerforming {
     }
 
     public func editComment(in repo: RepoRef, id: Int, body: String) throws {
-        try send("PATCH", Self.repoPath(repo) + "/issues/comments/\(id)", json: ["body": .string(body)])
+        try send("PATCH", .repo(repo) / "issues" / "comments" / id, json: ["body": .string(body)])
         commentCache.replace(id: id, body: body)
     }
 
     public func deleteComment(in repo: RepoRef, id: Int) throws {
         do {
-            try send("DELETE", Self.repoPath(repo) + "/issues/comments/\(id)")
+            try send("DELETE", .repo(repo) / "issues" / "comments" / id)
         } catch let e as GitHubError where e.status == 404 {
             // Already gone.
         }
@@ -97,7 +126,7 @@ extension GitHubClient: PermissionReading, PlanPerforming {
 
     /// A pull request's commits, every page up to `maxPages` (GitHub lists at most 250).
     public func pullCommits(_ pull: IssueRef, maxPages: Int = 3) throws -> (commits: [GitHub.Commit], complete: Bool) {
-        let r = try paginate(GitHub.Commit.self, Self.repoPath(pull.repo) + "/pulls/\(pull.number)/commits", maxPages: maxPages)
+        let r = try paginate(GitHub.Commit.self, .repo(pull.repo) / "pulls" / pull.number / "commits", maxPages: maxPages)
         return (r.items, r.complete)
     }
 
@@ -106,11 +135,12 @@ extension GitHubClient: PermissionReading, PlanPerforming {
         struct Page: Decodable { var commits: [GitHub.Commit]; var totalCommits: Int? }
         var all: [GitHub.Commit] = []
         var total = 0
-        var next: String? = baseURL + Self.repoPath(repo) + "/compare/\(Self.percentEncode(base))...\(Self.percentEncode(head))?per_page=100&page=1"
+        guard let spec = CompareSpec(base: base, head: head) else { throw SwitchyardError.badRequest("not refs to compare") }
+        let path = APIPath.repo(repo) / "compare" / spec
+        var next: String? = baseURL + path.text + Self.queryString([("per_page", "100"), ("page", "1")])
         var pages = 0
         while let url = next, pages < maxPages {
-            let r = try send(method: "GET", url: url, logPath: Self.repoPath(repo) + "/compare", body: [],
-                             accept: "application/vnd.github+json", alreadyDone: nil)
+            let r = try send(method: "GET", url: url, logPath: path.text, body: [], accept: "application/vnd.github+json", alreadyDone: nil)
             let page = try decode(Page.self, r, path: "compare")
             all += page.commits
             total = page.totalCommits ?? all.count
@@ -121,17 +151,17 @@ extension GitHubClient: PermissionReading, PlanPerforming {
     }
 
     /// The latest status of `context` on `sha`, with its creation time.
-    public func latestStatus(_ repo: RepoRef, sha: String, context: String) throws -> (state: String, createdAt: String)? {
-        struct S: Decodable { var state: String; var context: String; var createdAt: String? }
-        let list = try get([S].self, Self.repoPath(repo) + "/commits/\(sha)/statuses", query: [("per_page", "100")])
-        return list.first { $0.context == context }.map { ($0.state, $0.createdAt ?? "") }
+    public func latestStatus(_ repo: RepoRef, sha: String, context: String) throws -> (state: String, createdAt: String, creator: String)? {
+        struct S: Decodable { var state: String; var context: String; var createdAt: String?; var creator: GitHub.User? }
+        let list = try get([S].self, .repo(repo) / "commits" / Self.sha(sha) / "statuses", query: [("per_page", "100")])
+        return list.first { $0.context == context }.map { ($0.state, $0.createdAt ?? "", $0.creator?.login ?? "") }
     }
 
     /// A file's bytes from a repository, through the contents API.
     public func fileContents(_ repo: RepoRef, path: String, ref: String?) throws -> [UInt8] {
         struct F: Decodable { var content: String?; var encoding: String? }
-        let encodedPath = path.split(separator: "/").map { Self.percentEncode(String($0)) }.joined(separator: "/")
-        let f = try get(F.self, Self.repoPath(repo) + "/contents/\(encodedPath)", query: ref.map { [("ref", $0)] } ?? [])
+        guard let file = FilePath(path) else { throw SwitchyardError.misconfigured("`\(path.prefix(80))` is not a file path in a repository") }
+        let f = try get(F.self, .repo(repo) / "contents" / file, query: ref.map { [("ref", $0)] } ?? [])
         guard f.encoding == "base64", let text = f.content,
               let data = Data(base64Encoded: text, options: .ignoreUnknownCharacters) else {
             throw SwitchyardError.upstream("GitHub returned \(path) in an encoding Switchyard cannot read")
@@ -141,20 +171,20 @@ extension GitHubClient: PermissionReading, PlanPerforming {
 
     public func addReaction(in repo: RepoRef, commentID: Int, content: String) throws {
         // Creating a reaction that exists answers 200 instead of 201, so a retry is harmless.
-        try send("POST", Self.repoPath(repo) + "/issues/comments/\(commentID)/reactions",
+        try send("POST", .repo(repo) / "issues" / "comments" / commentID / "reactions",
                  json: ["content": .string(content)], alreadyDone: { nil })
     }
 
     // MARK: Labels and statuses
 
     public func addLabels(_ labels: [String], to issue: IssueRef) throws {
-        try send("POST", Self.repoPath(issue.repo) + "/issues/\(issue.number)/labels",
+        try send("POST", .repo(issue.repo) / "issues" / issue.number / "labels",
                  json: ["labels": .array(labels.map(JSON.string))], alreadyDone: { nil })
     }
 
     public func removeLabel(_ label: String, from issue: IssueRef) throws {
         do {
-            try send("DELETE", Self.repoPath(issue.repo) + "/issues/\(issue.number)/labels/\(Self.percentEncode(label))")
+            try send("DELETE", .repo(issue.repo) / "issues" / issue.number / "labels" / Self.segment(label, "label"))
         } catch let e as GitHubError where e.status == 404 {
             return
         }
@@ -164,7 +194,7 @@ extension GitHubClient: PermissionReading, PlanPerforming {
         var body: [String: JSON] = ["state": .string(state), "context": .string(context), "description": .string(description)]
         if let targetURL { body["target_url"] = .string(targetURL) }
         // Statuses are "last write wins" per context, so sending twice is harmless.
-        try send("POST", Self.repoPath(repo) + "/statuses/\(sha)", json: .object(body), alreadyDone: { nil })
+        try send("POST", .repo(repo) / "statuses" / Self.sha(sha), json: .object(body), alreadyDone: { nil })
     }
 }
 
@@ -209,7 +239,7 @@ extension GitHubClient {
     public func branchHead(_ repo: RepoRef, _ branch: String) throws -> (sha: String, tree: String)? {
         struct B: Decodable { struct C: Decodable { struct D: Decodable { var tree: GitHub.GitCommit.Ref }; var sha: String; var commit: D }; var commit: C }
         do {
-            let b = try get(B.self, Self.repoPath(repo) + "/branches/" + branch.split(separator: "/").map { Self.percentEncode(String($0)) }.joined(separator: "/"))
+            let b = try get(B.self, .repo(repo) / "branches" / Self.ref(branch))
             return (b.commit.sha, b.commit.commit.tree.sha)
         } catch let e as GitHubError where e.status == 404 {
             return nil
@@ -218,29 +248,37 @@ extension GitHubClient {
 
     /// Up to `count` commits from `sha` backwards (`GET /repos/{o}/{r}/commits?sha=`).
     public func commits(_ repo: RepoRef, from sha: String, count: Int) throws -> [GitHub.Commit] {
-        try get([GitHub.Commit].self, Self.repoPath(repo) + "/commits", query: [("sha", sha), ("per_page", "\(min(100, max(1, count)))")])
+        try get([GitHub.Commit].self, .repo(repo) / "commits", query: [("sha", Self.sha(sha).value), ("per_page", "\(min(100, max(1, count)))")])
     }
 
     public func gitCommit(_ repo: RepoRef, _ sha: String) throws -> GitHub.GitCommit {
-        try get(GitHub.GitCommit.self, Self.repoPath(repo) + "/git/commits/\(sha)")
+        try get(GitHub.GitCommit.self, .repo(repo) / "git" / "commits" / Self.sha(sha))
     }
 
-    public func createCommit(_ repo: RepoRef, message: String, tree: String, parents: [String], author: GitHub.Commit.Person?) throws -> GitHub.GitCommit {
-        var body: [String: JSON] = ["message": .string(message), "tree": .string(tree), "parents": .array(parents.map(JSON.string))]
-        if let a = author, let name = a.name, let email = a.email {
+    /// Creates a commit object. `committer` (with its date) is set explicitly when given, so that the time
+    /// it records is this run's, not one copied from another commit.
+    public func createCommit(_ repo: RepoRef, message: String, tree: String, parents: [String], author: GitHub.Commit.Person?,
+                             committer: GitHub.Commit.Person? = nil) throws -> GitHub.GitCommit {
+        var body: [String: JSON] = ["message": .string(message), "tree": .string(try Self.sha(tree).value),
+                                    "parents": .array(try parents.map { .string(try Self.sha($0).value) })]
+        func person(_ a: GitHub.Commit.Person?) -> JSON? {
+            guard let a, let name = a.name, let email = a.email else { return nil }
             var p: [String: JSON] = ["name": .string(name), "email": .string(email)]
             if let d = a.date { p["date"] = .string(d) }
-            body["author"] = .object(p)
+            return .object(p)
         }
+        if let a = person(author) { body["author"] = a }
+        if let c = person(committer) { body["committer"] = c }
         // A commit object is content-addressed: creating it twice is harmless.
-        let r = try send("POST", Self.repoPath(repo) + "/git/commits", json: .object(body), alreadyDone: { nil })
+        let r = try send("POST", .repo(repo) / "git" / "commits", json: .object(body), alreadyDone: { nil })
         return try decode(GitHub.GitCommit.self, r, path: "git/commits")
     }
 
     /// Creates a ref; returns false when it already exists (the lock is taken).
     public func createRef(_ repo: RepoRef, _ ref: String, sha: String) throws -> Bool {
         do {
-            try send("POST", Self.repoPath(repo) + "/git/refs", json: ["ref": .string(ref), "sha": .string(sha)], alreadyDone: { nil })
+            guard ref.hasPrefix("refs/"), GitRef(ref) != nil else { throw SwitchyardError.badRequest("`\(ref.prefix(80))` is not a ref name") }
+            try send("POST", .repo(repo) / "git" / "refs", json: ["ref": .string(ref), "sha": .string(try Self.sha(sha).value)], alreadyDone: { nil })
             return true
         } catch let e as GitHubError where e.status == 422 && e.message.lowercased().contains("already exists") {
             return false
@@ -249,9 +287,9 @@ extension GitHubClient {
 
     /// The commit a ref points at, or nil.
     public func refSHA(_ repo: RepoRef, _ ref: String) throws -> String? {
-        let path = ref.hasPrefix("refs/") ? String(ref.dropFirst(5)) : ref
+        let short = try Self.shortRef(ref)
         do {
-            let json = try JSON.parse(try send("GET", Self.repoPath(repo) + "/git/ref/" + path.split(separator: "/").map { Self.percentEncode(String($0)) }.joined(separator: "/")).body)
+            let json = try JSON.parse(try send("GET", .repo(repo) / "git" / "ref" / short).body)
             return json["object"]?["sha"]?.string
         } catch let e as GitHubError where e.status == 404 {
             return nil
@@ -260,25 +298,31 @@ extension GitHubClient {
 
     /// Points a ref at `sha`, even when that is not a fast forward.
     public func forceRef(_ repo: RepoRef, _ ref: String, sha: String) throws {
-        let path = ref.hasPrefix("refs/") ? String(ref.dropFirst(5)) : ref
-        try send("PATCH", Self.repoPath(repo) + "/git/refs/" + path.split(separator: "/").map { Self.percentEncode(String($0)) }.joined(separator: "/"),
-                 json: ["sha": .string(sha), "force": true])
+        try send("PATCH", .repo(repo) / "git" / "refs" / Self.shortRef(ref), json: ["sha": .string(try Self.sha(sha).value), "force": true])
     }
 
     public func deleteRef(_ repo: RepoRef, _ ref: String) throws {
-        let path = ref.hasPrefix("refs/") ? String(ref.dropFirst(5)) : ref
+        let short = try Self.shortRef(ref)
         do {
-            try send("DELETE", Self.repoPath(repo) + "/git/refs/" + path.split(separator: "/").map { Self.percentEncode(String($0)) }.joined(separator: "/"))
+            try send("DELETE", .repo(repo) / "git" / "refs" / short)
         } catch let e as GitHubError where e.status == 422 || e.status == 404 {
             return
         }
     }
 
-    /// `POST /merges`: merges `head` into the branch `base`.
+    /// `POST /merges`: merges `head` into the branch `base`. When the answer is lost, the branch is read:
+    /// if it now points at a merge of `head`, that merge was this request's.
     public func merge(_ repo: RepoRef, base: String, head: String, message: String) throws -> MergeResult {
         do {
-            let r = try send("POST", Self.repoPath(repo) + "/merges",
-                             json: ["base": .string(base), "head": .string(head), "commit_message": .string(message)])
+            let r = try send("POST", .repo(repo) / "merges",
+                             json: ["base": .string(base), "head": .string(head), "commit_message": .string(message)],
+                             alreadyDone: { [self] in
+                                 guard let tip = try refSHA(repo, "refs/heads/" + base) else { return nil }
+                                 let commit = try gitCommit(repo, tip)
+                                 guard commit.parents.count == 2, commit.parents.last?.sha.lowercased() == head.lowercased() else { return nil }
+                                 let body: JSON = ["sha": .string(commit.sha), "commit": ["tree": ["sha": .string(commit.tree.sha)]]]
+                                 return HTTPResponse(status: 201, body: Array(body.encoded().utf8))
+                             })
             if r.status == 204 { return .nothingToMerge }
             let json = try JSON.parse(r.body)
             guard let sha = json["sha"]?.string, let tree = json["commit"]?["tree"]?["sha"]?.string else {
@@ -291,11 +335,11 @@ extension GitHubClient {
     }
 
     public func openPulls(_ repo: RepoRef, head: String, base: String) throws -> [GitHub.PullRequest] {
-        try get([GitHub.PullRequest].self, Self.repoPath(repo) + "/pulls", query: [("state", "open"), ("head", head), ("base", base)])
+        try get([GitHub.PullRequest].self, .repo(repo) / "pulls", query: [("state", "open"), ("head", head), ("base", base)])
     }
 
     public func createPull(_ repo: RepoRef, title: String, head: String, base: String, body: String) throws -> GitHub.PullRequest {
-        let r = try send("POST", Self.repoPath(repo) + "/pulls",
+        let r = try send("POST", .repo(repo) / "pulls",
                          json: ["title": .string(title), "head": .string(head), "base": .string(base), "body": .string(body)],
                          alreadyDone: { [self] in
                              guard let existing = try openPulls(repo, head: "\(repo.owner):\(head)", base: base).first else { return nil }
@@ -306,19 +350,28 @@ extension GitHubClient {
         return try pullRequest(IssueRef(repo: repo, number: number))
     }
 
-    /// Sets the labels (replacing any), assignees and milestone of an issue or PR in one call.
-    public func updateIssue(_ issue: IssueRef, labels: [String], assignees: [String], milestone: Int?) throws {
-        var body: [String: JSON] = [:]
-        if !labels.isEmpty { body["labels"] = .array(labels.map(JSON.string)) }
-        if !assignees.isEmpty { body["assignees"] = .array(assignees.map(JSON.string)) }
-        if let milestone { body["milestone"] = .int(milestone) }
-        guard !body.isEmpty else { return }
-        try send("PATCH", Self.repoPath(issue.repo) + "/issues/\(issue.number)", json: .object(body))
+    /// Adds assignees (those already assigned stay; adding twice is harmless).
+    public func addAssignees(_ logins: [String], to issue: IssueRef) throws {
+        guard !logins.isEmpty else { return }
+        try send("POST", .repo(issue.repo) / "issues" / issue.number / "assignees",
+                 json: ["assignees": .array(logins.map(JSON.string))], alreadyDone: { nil })
+    }
+
+    /// Sets an issue's or pull request's milestone.
+    public func setMilestone(_ milestone: Int, on issue: IssueRef) throws {
+        try send("PATCH", .repo(issue.repo) / "issues" / issue.number, json: ["milestone": .int(milestone)])
+    }
+
+    /// Who last added `label` to an issue or pull request, from its events; nil when no event says.
+    public func lastLabeller(of issue: IssueRef, label: String) throws -> String? {
+        struct E: Decodable { var event: String; var actor: GitHub.User?; var label: GitHub.Label? }
+        let (events, _) = try paginate(E.self, .repo(issue.repo) / "issues" / issue.number / "events", maxPages: 3)
+        return events.last { $0.event == "labeled" && $0.label?.name == label }?.actor?.login
     }
 
     /// The files a commit touches (for a conflict report).
     public func commitFiles(_ repo: RepoRef, _ sha: String) throws -> [String] {
-        let json = try JSON.parse(try send("GET", Self.repoPath(repo) + "/commits/\(sha)").body)
+        let json = try JSON.parse(try send("GET", .repo(repo) / "commits" / Self.sha(sha)).body)
         return json["files"]?.array?.compactMap { $0["filename"]?.string } ?? []
     }
 }
@@ -327,7 +380,7 @@ extension GitHubClient {
     /// Reactions on an issue comment, as (login, content) pairs.
     public func reactions(in repo: RepoRef, commentID: Int) throws -> [(login: String, content: String)] {
         struct R: Decodable { var content: String; var user: GitHub.User? }
-        let (items, _) = try paginate(R.self, Self.repoPath(repo) + "/issues/comments/\(commentID)/reactions", maxPages: 2)
+        let (items, _) = try paginate(R.self, .repo(repo) / "issues" / "comments" / commentID / "reactions", maxPages: 2)
         return items.map { ($0.user?.login ?? "", $0.content) }
     }
 }
@@ -335,23 +388,23 @@ extension GitHubClient {
 extension GitHubClient {
     /// Open pull requests, least recently updated first, one page.
     public func openPullsByUpdate(_ repo: RepoRef, page: Int, perPage: Int) throws -> [GitHub.PullRequest] {
-        try get([GitHub.PullRequest].self, Self.repoPath(repo) + "/pulls",
+        try get([GitHub.PullRequest].self, .repo(repo) / "pulls",
                 query: [("state", "open"), ("sort", "updated"), ("direction", "asc"), ("per_page", "\(perPage)"), ("page", "\(page)")])
     }
 
     /// The combined status of a commit: `success`, `pending` or `failure`.
     public func combinedStatus(_ repo: RepoRef, sha: String) throws -> String {
-        (try JSON.parse(try send("GET", Self.repoPath(repo) + "/commits/\(sha)/status").body))["state"]?.string ?? "pending"
+        (try JSON.parse(try send("GET", .repo(repo) / "commits" / Self.sha(sha) / "status").body))["state"]?.string ?? "pending"
     }
 
     /// Merges a pull request pinned to `sha`; GitHub's 405 (not mergeable) and 409 (head moved) are thrown.
     public func merge(_ pull: IssueRef, sha: String, method: String) throws {
-        try send("PUT", Self.repoPath(pull.repo) + "/pulls/\(pull.number)/merge",
-                 json: ["sha": .string(sha), "merge_method": .string(method)])
+        try send("PUT", .repo(pull.repo) / "pulls" / pull.number / "merge",
+                 json: ["sha": .string(try Self.sha(sha).value), "merge_method": .string(method)])
     }
 
     public func requestTeamReview(_ pull: IssueRef, team: String) throws {
-        try send("POST", Self.repoPath(pull.repo) + "/pulls/\(pull.number)/requested_reviewers",
+        try send("POST", .repo(pull.repo) / "pulls" / pull.number / "requested_reviewers",
                  json: ["team_reviewers": [.string(team)]], alreadyDone: { nil })
     }
 }

@@ -21,8 +21,12 @@ public final class GitHubClient: @unchecked Sendable {
     private var requests = 0
     let commentCache = CommentCache()
 
+    /// The login Switchyard writes as, when configured (`SWITCHYARD_BOT_LOGIN`); else asked of GitHub.
+    let configuredBotLogin: String?
+    private var identity: String??
+
     public init(baseURL: String = "https://api.github.com", credentials: GitHubCredentials,
-                transport: any HTTPTransport = CurlTransport(), deadline: Deadline, logger: Logger) {
+                transport: any HTTPTransport = CurlTransport(), deadline: Deadline, logger: Logger, botLogin: String? = nil) {
         var url = baseURL
         while url.hasSuffix("/") { url.removeLast() }
         self.baseURL = url
@@ -30,6 +34,18 @@ public final class GitHubClient: @unchecked Sendable {
         self.transport = transport
         self.deadline = deadline
         self.logger = logger
+        self.configuredBotLogin = botLogin
+    }
+
+    /// The login Switchyard's comments, reactions and statuses are written by: `SWITCHYARD_BOT_LOGIN`
+    /// when set, else the App's `<slug>[bot]` (from `GET /app`) or the token's user (`GET /user`),
+    /// cached beside the installation token. Nil for anonymous calls.
+    public func botLogin() throws -> String? {
+        if let configuredBotLogin { return configuredBotLogin }
+        if let known = lock.withLock({ identity }) { return known }
+        let found = try credentials.identity(using: self)
+        lock.withLock { identity = .some(found) }
+        return found
     }
 
     /// How many HTTP requests this client has sent (retries included).
@@ -43,17 +59,58 @@ public final class GitHubClient: @unchecked Sendable {
     /// GET, PUT, PATCH and DELETE are retried on 5xx and transport errors. A POST is retried only when
     /// it surely never arrived, or when `alreadyDone` (run after an unknown outcome) says it did not happen.
     @discardableResult
-    public func send(_ method: String, _ path: String, query: [(String, String)] = [], json: JSON? = nil,
+    public func send(_ method: String, _ path: APIPath, query: [(String, String)] = [], json: JSON? = nil,
                      accept: String = "application/vnd.github+json",
                      alreadyDone: (() throws -> HTTPResponse?)? = nil) throws -> HTTPResponse {
         let body = json.map { Array($0.encoded().utf8) } ?? []
-        let url = path.hasPrefix("http") ? path : baseURL + path + Self.queryString(query)
-        return try send(method: method, url: url, logPath: path, body: body, accept: accept, alreadyDone: alreadyDone)
+        return try send(method: method, url: baseURL + path.text + Self.queryString(query), logPath: path.text, body: body,
+                        accept: accept, alreadyDone: alreadyDone)
+    }
+
+    /// A request to a path given as text: for tests and the emulator's tools only. The functions build
+    /// every path as an `APIPath` from typed parts (a test checks that nothing else calls this).
+    @discardableResult
+    package func sendRaw(_ method: String, _ rawPath: String, query: [(String, String)] = [], json: JSON? = nil) throws -> HTTPResponse {
+        try send(method: method, url: baseURL + rawPath + Self.queryString(query), logPath: rawPath,
+                 body: json.map { Array($0.encoded().utf8) } ?? [], accept: "application/vnd.github+json", alreadyDone: nil)
+    }
+
+    /// Every page of a listing at a path given as text: for tests only.
+    package func paginateRaw<T: Decodable>(_ type: T.Type, _ rawPath: String, query: [(String, String)] = [],
+                                           maxPages: Int? = nil) throws -> (items: [T], complete: Bool) {
+        var items: [T] = []
+        var q = query
+        if !q.contains(where: { $0.0 == "per_page" }) { q.append(("per_page", "100")) }
+        var next: String? = baseURL + rawPath + Self.queryString(q)
+        var pages = 0
+        while let url = next {
+            if pages >= (maxPages ?? self.maxPages) { return (items, false) }
+            let r = try send(method: "GET", url: url, logPath: rawPath, body: [], accept: "application/vnd.github+json", alreadyDone: nil)
+            items += try decode([T].self, r, path: rawPath)
+            pages += 1
+            next = r.header("Link").flatMap(Self.nextLink)
+        }
+        return (items, true)
+    }
+
+    /// True when `url` has exactly the scheme, host and port of `GITHUB_API_URL`, and its path lies under
+    /// the API base: the only URLs that may carry Switchyard's credentials.
+    public func isSameOrigin(_ url: String) -> Bool {
+        guard let mine = Origin(baseURL), let theirs = Origin(url), mine == theirs else { return false }
+        var base = Origin.path(of: baseURL)
+        while base.hasSuffix("/") { base.removeLast() }
+        let path = Origin.path(of: url)
+        return base.isEmpty || path == base || path.hasPrefix(base + "/")
     }
 
     func send(method: String, url: String, logPath: String, body: [UInt8], accept: String,
               alreadyDone: (() throws -> HTTPResponse?)?, useCredentials: Bool = true,
               authorizationOverride: String? = nil) throws -> HTTPResponse {
+        // Credentials go to GitHub's own origin and nowhere else, whatever a response pointed at.
+        guard isSameOrigin(url) else {
+            logger.warning("refused a URL outside GITHUB_API_URL", ["path": .string(logPath)])
+            throw SwitchyardError.upstream("GitHub's answer pointed at another origin; Switchyard does not follow it (\(method) \(logPath))")
+        }
         let idempotent = method != "POST"
         var headers: [(String, String)] = [
             ("Accept", accept),
@@ -123,7 +180,7 @@ public final class GitHubClient: @unchecked Sendable {
                     mayRetry = true
                 }
                 if mayRetry, attempt < maxAttempts, backoff(attempt: attempt) {
-                    logger.info("github 5xx; retrying", ["path": .string(logPath), "status": .int(response.status), "attempt": .int(attempt)])
+                    logger.warning("github 5xx; retrying", ["path": .string(logPath), "status": .int(response.status), "attempt": .int(attempt)])
                     continue
                 }
             }
@@ -192,24 +249,7 @@ public final class GitHubClient: @unchecked Sendable {
 
     public static func queryString(_ query: [(String, String)]) -> String {
         guard !query.isEmpty else { return "" }
-        return "?" + query.map { "\(percentEncode($0.0))=\(percentEncode($0.1))" }.joined(separator: "&")
-    }
-
-    /// Percent-encodes a path segment or query value (RFC 3986 unreserved characters stay).
-    public static func percentEncode(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                 UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.append(Character(UnicodeScalar(b)))
-            default:
-                let hex = Array("0123456789ABCDEF")
-                out += "%\(hex[Int(b >> 4)])\(hex[Int(b & 15)])"
-            }
-        }
-        return out
+        return "?" + query.map { "\(APIPath.encode($0.0))=\(APIPath.encode($0.1))" }.joined(separator: "&")
     }
 
     // MARK: - Authentication
@@ -224,9 +264,9 @@ public final class GitHubClient: @unchecked Sendable {
     // MARK: - Decoding helpers
 
     /// GET and decode.
-    public func get<T: Decodable>(_ type: T.Type, _ path: String, query: [(String, String)] = []) throws -> T {
+    public func get<T: Decodable>(_ type: T.Type, _ path: APIPath, query: [(String, String)] = []) throws -> T {
         let r = try send("GET", path, query: query)
-        return try decode(type, r, path: path)
+        return try decode(type, r, path: path.text)
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ r: HTTPResponse, path: String) throws -> T {
@@ -236,17 +276,18 @@ public final class GitHubClient: @unchecked Sendable {
 
     /// Reads every page of a listing by following `Link: rel="next"`, up to `maxPages`.
     /// `complete` is false when the bound stopped it.
-    public func paginate<T: Decodable>(_ type: T.Type, _ path: String, query: [(String, String)] = [],
+    /// A `next` link outside `GITHUB_API_URL`'s origin is refused, never followed.
+    public func paginate<T: Decodable>(_ type: T.Type, _ path: APIPath, query: [(String, String)] = [],
                                        maxPages: Int? = nil) throws -> (items: [T], complete: Bool) {
         var items: [T] = []
         var q = query
         if !q.contains(where: { $0.0 == "per_page" }) { q.append(("per_page", "100")) }
-        var next: String? = baseURL + path + Self.queryString(q)
+        var next: String? = baseURL + path.text + Self.queryString(q)
         var pages = 0
         while let url = next {
             if pages >= (maxPages ?? self.maxPages) { return (items, false) }
-            let r = try send(method: "GET", url: url, logPath: path, body: [], accept: "application/vnd.github+json", alreadyDone: nil)
-            items += try decode([T].self, r, path: path)
+            let r = try send(method: "GET", url: url, logPath: path.text, body: [], accept: "application/vnd.github+json", alreadyDone: nil)
+            items += try decode([T].self, r, path: path.text)
             pages += 1
             next = r.header("Link").flatMap(Self.nextLink)
         }

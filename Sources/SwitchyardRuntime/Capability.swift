@@ -45,6 +45,8 @@ public final class CapabilityContext: @unchecked Sendable {
     public let respondEarly: (@Sendable (OutgoingResponse) -> Void)?
     private let makeGitHub: @Sendable () throws -> GitHubClient
     private var client: GitHubClient?
+    /// One permission checker per invocation, so that each membership or role is asked once.
+    var permissionCheckerCache: PermissionChecker?
 
     public init(config: Config, logger: Logger, delivery: String, deadline: Deadline, dryRun: Bool,
                 request: IncomingRequest = IncomingRequest(body: []), source: RequestSource = .github, settings: Settings? = nil,

@@ -53,17 +53,28 @@ public struct Handler: Sendable {
                 response = try handleChat(request, source: source, delivery: delivery, deadline: deadline,
                                           dryRun: dryRun || settings.dryRun)
             }
-            logger.info("handled", ["status": .int(response.status), "ms": .int(Int(Deadline.nowMillis() - started))])
+            logger.info("handled", ["status": .int(response.status), "outcome": Self.outcome(of: response),
+                                    "duration_ms": .int(Int(Deadline.nowMillis() - started))])
             return response
         } catch {
             let e = SwitchyardError.from(error)
+            let duration = JSON.int(Int(Deadline.nowMillis() - started))
+            let outcome: JSON = .string(e.httpStatus < 500 ? "rejected" : "failed")
             if e.httpStatus >= 500 {
-                logger.error(e.message, ["kind": .string(e.kind.rawValue), "detail": e.detail.map(JSON.string) ?? .null])
+                logger.error(e.message, ["kind": .string(e.kind.rawValue), "detail": e.detail.map(JSON.string) ?? .null,
+                                         "status": .int(e.httpStatus), "outcome": outcome, "duration_ms": duration])
             } else {
-                logger.warning(e.message, ["kind": .string(e.kind.rawValue), "status": .int(e.httpStatus)])
+                logger.warning(e.message, ["kind": .string(e.kind.rawValue), "status": .int(e.httpStatus), "outcome": outcome,
+                                           "duration_ms": duration])
             }
             return Rendering.error(e, function: capability.name, delivery: delivery, chat: source == .slack || source == .mattermost)
         }
+    }
+
+    /// The outcome a response carries, for the one log line per event.
+    static func outcome(of response: OutgoingResponse) -> JSON {
+        guard let json = try? JSON.parse(response.body) else { return .null }
+        return json["outcome"] ?? .null
     }
 
     // MARK: Limits and authentication (before anything is decoded)
@@ -166,11 +177,16 @@ public struct Handler: Sendable {
         }
         // Verified, but not an event this function acts on: answer without decoding the payload.
         if name != "ping", let reason = capability.ignoreUndecoded(event: name!, body: body) {
-            logger.info("event", ["event": .string(name!), "handled": false])
+            logger.set("event", .string(name!))
             return Rendering.unhandled(function: capability.name, event: name!, delivery: delivery, message: reason)
         }
         let event = try WebhookEvent.decode(name: name!, body: body)
-        logger.info("event", ["event": .string(event.name), "action": event.action.map(JSON.string) ?? .null])
+        logger.set("event", .string(event.name))
+        if let action = event.action { logger.set("action", .string(action)) }
+        // A raw piped payload named by --event: the name travels with the request, so that a function it
+        // is forwarded to (slash-dispatch) sees the same event.
+        var r = r
+        if !r.hasEnvelope, r.header("x-github-event") == nil { r.setHeader("x-github-event", event.name) }
         if case .ping(let p) = event {
             return Rendering.github(function: capability.name, event: event, delivery: delivery,
                                     result: RunResult(outcome: .done, message: "pong" + (p.zen.map { ": \($0)" } ?? ""), performed: [], skipped: []))
@@ -188,7 +204,7 @@ public struct Handler: Sendable {
     func handleChat(_ r: IncomingRequest, source: RequestSource, delivery: String, deadline: Deadline,
                     dryRun: Bool) throws -> OutgoingResponse {
         if source == .slack, let retry = r.header("x-slack-retry-num") {
-            logger.info("slack retry acknowledged without running again", ["retry": .string(retry)])
+            logger.debug("slack retry acknowledged without running again", ["retry": .string(retry)])
             return Rendering.chat("", outcome: .ignored)
         }
         let form = try FormFields(parsing: r.body)
@@ -216,7 +232,7 @@ public struct Handler: Sendable {
                                  request: request, source: source, settings: settings, respondEarly: respondEarly) {
             let credentials = try settings.credentials(installationID: installationID, logger: logger)
             return GitHubClient(baseURL: settings.apiURL, credentials: credentials, transport: transport,
-                                deadline: deadline, logger: logger)
+                                deadline: deadline, logger: logger, botLogin: settings.botLogin)
         }
     }
 

@@ -40,8 +40,9 @@ struct LambdaLoop {
                 continue
             }
             if let trace = next.header("Lambda-Runtime-Trace-Id") { setenv("_X_AMZN_TRACE_ID", trace, 1) }
-            let deadline = next.header("Lambda-Runtime-Deadline-Ms").flatMap { Int64($0) }
-                .map { Deadline(epochMillis: $0 - 150) } ?? Deadline(millisecondsFromNow: handler.settings.deadlineMilliseconds)
+            let deadline = next.header("Lambda-Runtime-Deadline-Ms").flatMap { Int64($0.trimmed()) }
+                .map { Deadline(epochMillis: $0.subtractingReportingOverflow(150).partialValue) }
+                ?? Deadline(millisecondsFromNow: handler.settings.deadlineMilliseconds)
             handler.logger.set("request_id", .string(requestID))
             invoke(requestID: requestID, event: next.body, deadline: deadline)
         }

@@ -1,6 +1,12 @@
 import SwitchyardCore
 import SwitchyardGitHub
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Everything the runtime reads from the environment, read once at start-up.
 /// Secrets are loaded here (from `NAME` or `NAME_FILE`) and registered with the logger for redaction.
 public struct Settings: Sendable {
@@ -36,6 +42,10 @@ public struct Settings: Sendable {
     public var appKey: String?
     public var appInstallationID: Int?
     public var cacheDirectory: String
+    /// The login Switchyard writes as, when it should not be asked of GitHub (`SWITCHYARD_BOT_LOGIN`).
+    public var botLogin: String?
+    /// The Mattermost site (`MATTERMOST_URL`): its origin may receive command answers and notices.
+    public var mattermostURL: String?
     public var logLevel: Logger.Level
     /// `X-Slack-Request-Timestamp` is checked against this clock; tests may pin it.
     public var nowSeconds: @Sendable () -> Int64
@@ -65,9 +75,10 @@ public struct Settings: Sendable {
         } catch {
             throw SwitchyardError.from(error)
         }
-        maxBodyBytes = env.int("SWITCHYARD_MAX_BODY_BYTES").map { max(1, $0) } ?? Self.defaultMaxBody
+        // Bounded, so that no setting can overflow the arithmetic that uses it.
+        maxBodyBytes = env.int("SWITCHYARD_MAX_BODY_BYTES").map { min(1 << 30, max(1, $0)) } ?? Self.defaultMaxBody
         dryRun = env.flag("SWITCHYARD_DRY_RUN")
-        deadlineMilliseconds = env.int("SWITCHYARD_DEADLINE_MS").map { max(100, $0) } ?? Self.defaultDeadline
+        deadlineMilliseconds = env.int("SWITCHYARD_DEADLINE_MS").map { min(900_000, max(100, $0)) } ?? Self.defaultDeadline
         configPath = env["SWITCHYARD_CONFIG"]
         apiURL = env["GITHUB_API_URL"] ?? "https://api.github.com"
         gitlabURL = env["GITLAB_URL"] ?? "https://gitlab.com"
@@ -76,8 +87,11 @@ public struct Settings: Sendable {
         provisionerClientID = env["PROVISIONER_CLIENT_ID"]
         provisionerTokenURL = env["PROVISIONER_TOKEN_URL"]
         appInstallationID = env.int("GITHUB_APP_INSTALLATION_ID")
-        cacheDirectory = env["SWITCHYARD_CACHE_DIR"] ?? (Files.temporaryDirectory(environment: env.values) + "/switchyard-cache")
+        // Per user, so that another local user cannot own the default folder; an unsafe folder is refused at use.
+        cacheDirectory = env["SWITCHYARD_CACHE_DIR"] ?? (Files.temporaryDirectory(environment: env.values) + "/switchyard-cache-\(getuid())")
         logLevel = env["SWITCHYARD_LOG_LEVEL"].flatMap(Logger.Level.init(name:)) ?? .info
+        botLogin = env["SWITCHYARD_BOT_LOGIN"]
+        mattermostURL = env["MATTERMOST_URL"]
         nowSeconds = { Deadline.epochMillis() / 1000 }
     }
 
@@ -104,14 +118,14 @@ public struct Settings: Sendable {
     /// Credentials for GitHub: the App when configured (it wins over GITHUB_TOKEN), else the token.
     public func credentials(installationID: Int?, logger: Logger) throws -> GitHubCredentials {
         if let appID, let appKey {
-            if token != nil { logger.info("both a GitHub App and GITHUB_TOKEN are configured; using the App") }
+            if token != nil { logger.debug("both a GitHub App and GITHUB_TOKEN are configured; using the App") }
             guard let installation = installationID ?? appInstallationID else {
                 throw SwitchyardError.misconfigured("the GitHub App needs an installation id: the event has none, so set GITHUB_APP_INSTALLATION_ID")
             }
             return try AppCredentials(appID: appID, privateKeyPEM: appKey, installationID: installation, cacheDirectory: cacheDirectory)
         }
         if appID != nil { throw SwitchyardError.misconfigured("GITHUB_APP_ID is set but GITHUB_APP_PRIVATE_KEY (or _FILE) is not") }
-        if let token { return TokenCredentials(token: token) }
+        if let token { return TokenCredentials(token: token, cacheDirectory: cacheDirectory) }
         logger.warning("no GitHub credentials (GITHUB_TOKEN or GITHUB_APP_ID); calling GitHub anonymously")
         return AnonymousCredentials()
     }

@@ -1,3 +1,4 @@
+import CCurl
 import SwitchyardCore
 import SwitchyardGitHub
 
@@ -45,7 +46,10 @@ public enum Subprocess {
     /// Starts a child. Throws `misconfigured` when it cannot be started.
     public static func start(_ spec: Spec) throws(SwitchyardError) -> Child {
         var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0]
-        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0 else { throw .init(.internalError, "pipe failed") }
+        // Close-on-exec: a child gets exactly its own stdin and stdout (dup2 below clears the flag on 0
+        // and 1), never a sibling's pipe ends, so each sees end-of-input as soon as its input is written.
+        guard ccurl_pipe_cloexec(&inPipe) == 0 else { throw .init(.internalError, "pipe failed") }
+        guard ccurl_pipe_cloexec(&outPipe) == 0 else { close(inPipe[0]); close(inPipe[1]); throw .init(.internalError, "pipe failed") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -119,7 +123,7 @@ public enum Subprocess {
     }
 
     static func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
+        let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
         defer { pointers.forEach { free($0) } }
         return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }

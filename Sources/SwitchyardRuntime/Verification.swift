@@ -61,7 +61,9 @@ public enum Verification {
             throw .unauthenticated("the X-Slack-Signature or X-Slack-Request-Timestamp header is missing")
         }
         guard let ts = Int64(timestamp.trimmed()) else { throw .unauthenticated("the X-Slack-Request-Timestamp header is not a number") }
-        guard abs(nowSeconds - ts) <= 300 else {
+        // Total: no timestamp, however extreme, can overflow the comparison.
+        let difference = nowSeconds.subtractingReportingOverflow(ts)
+        guard !difference.overflow, difference.partialValue.magnitude <= 300 else {
             throw .unauthenticated("the Slack request timestamp is more than 5 minutes off; refusing a possible replay")
         }
         guard signature.hasPrefix("v0=") else { throw .unauthenticated("the X-Slack-Signature header is not a v0 signature") }

@@ -79,15 +79,18 @@ public final class GitRepository: @unchecked Sendable {
         }
         let tree = try run(["write-tree"], environment: env).out
         // Committed locally: the committer is the author, as with `git commit`.
-        return try commitTree(tree, parents: parents, message: message, author: author, committer: (author.name, author.email))
+        return try commitTree(tree, parents: parents, message: message, author: author, committer: (author.name, author.email, author.date))
     }
 
     public func commitTree(_ tree: String, parents: [String], message: String,
                            author: (name: String, email: String, date: String?),
-                           committer: (name: String, email: String)? = nil) throws -> String {
+                           committer: (name: String, email: String, date: String?)? = nil) throws -> String {
         var env = ["GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email]
         if let d = author.date { env["GIT_AUTHOR_DATE"] = d }
-        if let c = committer { env["GIT_COMMITTER_NAME"] = c.name; env["GIT_COMMITTER_EMAIL"] = c.email }
+        if let c = committer {
+            env["GIT_COMMITTER_NAME"] = c.name; env["GIT_COMMITTER_EMAIL"] = c.email
+            if let d = c.date { env["GIT_COMMITTER_DATE"] = d }
+        }
         return try run(["commit-tree", tree] + parents.flatMap { ["-p", $0] } + ["-m", message], environment: env).out
     }
 

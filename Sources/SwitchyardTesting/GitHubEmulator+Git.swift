@@ -159,7 +159,9 @@ extension GitHubEmulator {
             let a = r.json?["author"]
             let author = (a?["name"]?.string ?? identity ?? "ghost", a?["email"]?.string ?? "noreply@github.com", a?["date"]?.string)
             let c = r.json?["committer"]
-            let committer = c.map { ($0["name"]?.string ?? "GitHub", $0["email"]?.string ?? "noreply@github.com") }
+            // GitHub takes the committer (and its date) as given; without one, the author is the committer.
+            let committer = c.map { ($0["name"]?.string ?? "GitHub", $0["email"]?.string ?? "noreply@github.com", $0["date"]?.string) }
+                ?? (author.0, author.1, author.2)
             guard let sha = try? repo.git.commitTree(tree, parents: parents, message: message, author: author, committer: committer),
                   let info = commitInfo(repo, sha) else { return .json(422, ["message": "Could not create commit"]) }
             return .json(201, gitCommitJSON(info))

@@ -11,6 +11,21 @@ extension GitHubEmulator {
         if m == "POST", seg.count == 4, seg[0] == "app", seg[1] == "installations", seg[3] == "access_tokens" {
             return mintInstallationToken(installation: Int(seg[2]) ?? -1, identity: identity)
         }
+        // Who the credentials are: the App (JWT) and the token's user.
+        if m == "GET", seg == ["app"] {
+            guard let identity, identity.hasPrefix("app:"), let id = Int(identity.dropFirst(4)), let app = lock.withLock({ apps[id] }) else {
+                return .json(401, ["message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest"])
+            }
+            return .json(200, ["id": .int(app.id), "slug": .string(app.slug), "name": .string(app.slug), "owner": userJSON("acme")])
+        }
+        if m == "GET", seg == ["user"] {
+            guard let identity, !identity.hasPrefix("app:") else { return .json(401, ["message": "Requires authentication"]) }
+            // Installation tokens are not users: GitHub answers 403 to them.
+            if identity.hasSuffix("[bot]"), lock.withLock({ apps.values.contains { "\($0.slug)[bot]" == identity } }) {
+                return .json(403, ["message": "Resource not accessible by integration"])
+            }
+            return .json(200, userJSON(identity))
+        }
         // Organization and team membership.
         if m == "GET", seg.count == 4, seg[0] == "orgs", seg[2] == "members" {
             let member = lock.withLock { orgMembers[seg[1].lowercased()]?.contains(seg[3].lowercased()) ?? false }
@@ -99,7 +114,7 @@ extension GitHubEmulator {
             guard let n = Int(rest[1]), issueExists(full, n) else { return notFound() }
             guard canWrite(repo, identity) else { return forbidden() }
             let new = r.json?["labels"]?.array?.compactMap(\.string) ?? []
-            let labels = mutateLabels(full, n) { ls in for l in new where !ls.contains(l) { ls.append(l) } }
+            let labels = mutateLabels(full, n, actor: identity) { ls in for l in new where !ls.contains(l) { ls.append(l) } }
             return .json(200, .array(labels.map { labelJSON($0) }))
         case ("DELETE", 4) where rest[0] == "issues" && rest[2] == "labels":
             guard let n = Int(rest[1]), issueExists(full, n) else { return notFound() }
@@ -108,8 +123,15 @@ extension GitHubEmulator {
             guard labels(full, issue: n).contains(name) else {
                 return .json(404, ["message": "Label does not exist", "documentation_url": "https://docs.github.com/rest"])
             }
-            let labels = mutateLabels(full, n) { $0.removeAll { $0 == name } }
+            let labels = mutateLabels(full, n, actor: identity) { $0.removeAll { $0 == name } }
             return .json(200, .array(labels.map { labelJSON($0) }))
+        case ("GET", 3) where rest[0] == "issues" && rest[2] == "events":
+            guard let n = Int(rest[1]), issueExists(full, n) else { return notFound() }
+            let events = lock.withLock { issueEvents.filter { $0.repo == full.lowercased() && $0.issue == n } }
+            return paginate(events.map { e in
+                ["id": .int(e.id), "event": .string(e.event), "actor": userJSON(e.actor), "created_at": .string(e.createdAt),
+                 "label": labelJSON(e.label)]
+            }, request: r)
         case ("POST", 2) where rest[0] == "statuses":
             let sha = rest[1]
             guard repo.git.resolve(sha) != nil else { return .json(422, ["message": "No commit found for SHA: \(sha)"]) }
@@ -154,12 +176,19 @@ extension GitHubEmulator {
         lock.withLock { pulls[full.lowercased()]?[n] != nil || issues[full.lowercased()]?[n] != nil }
     }
 
-    func mutateLabels(_ full: String, _ n: Int, _ change: (inout [String]) -> Void) -> [String] {
+    func mutateLabels(_ full: String, _ n: Int, actor: String? = nil, _ change: (inout [String]) -> Void) -> [String] {
         lock.withLock {
             let k = full.lowercased()
-            if var p = pulls[k]?[n] { change(&p.labels); p.updatedAt = now(); pulls[k]![n] = p; return p.labels }
-            if var i = issues[k]?[n] { change(&i.labels); issues[k]![n] = i; return i.labels }
-            return []
+            var before: [String] = [], after: [String] = []
+            if var p = pulls[k]?[n] { before = p.labels; change(&p.labels); p.updatedAt = now(); pulls[k]![n] = p; after = p.labels }
+            else if var i = issues[k]?[n] { before = i.labels; change(&i.labels); issues[k]![n] = i; after = i.labels }
+            for l in after where !before.contains(l) {
+                issueEvents.append(IssueEvent(id: nextID(), repo: k, issue: n, event: "labeled", actor: actor ?? "ghost", label: l, createdAt: now()))
+            }
+            for l in before where !after.contains(l) {
+                issueEvents.append(IssueEvent(id: nextID(), repo: k, issue: n, event: "unlabeled", actor: actor ?? "ghost", label: l, createdAt: now()))
+            }
+            return after
         }
     }
 

@@ -73,6 +73,17 @@ extension GitHubEmulator {
         public var createdAt: String
     }
 
+    /// A labeled or unlabeled event on an issue or pull request (`GET …/issues/{n}/events`).
+    public struct IssueEvent: Sendable {
+        public var id: Int
+        public var repo: String
+        public var issue: Int
+        public var event: String
+        public var actor: String
+        public var label: String
+        public var createdAt: String
+    }
+
     public struct Reaction: Sendable {
         public var id: Int
         public var commentID: Int
@@ -251,6 +262,17 @@ extension GitHubEmulator {
     }
 
     public func reactions(commentID: Int) -> [Reaction] { lock.withLock { reactions.filter { $0.commentID == commentID } } }
+
+    /// Adds a reaction as `user` would in the web UI.
+    public func addReaction(commentID: Int, user: String, content: String) {
+        lock.withLock { reactions.append(Reaction(id: nextID(), commentID: commentID, user: user, content: content)) }
+    }
+
+    /// Sets a pull request's or issue's labels as `actor` would in the web UI, recording labeled and
+    /// unlabeled events.
+    public func setLabels(_ fullName: String, issue: Int, _ labels: [String], by actor: String) {
+        _ = mutateLabels(fullName, issue, actor: actor) { $0 = labels }
+    }
 
     public func labels(_ fullName: String, issue: Int) -> [String] {
         lock.withLock { pulls[fullName.lowercased()]?[issue]?.labels ?? issues[fullName.lowercased()]?[issue]?.labels ?? [] }

@@ -21,6 +21,7 @@ public final class GitHubEmulator: @unchecked Sendable {
     var comments: [Comment] = []
     var statuses: [Status] = []
     var reactions: [Reaction] = []
+    var issueEvents: [IssueEvent] = []
     var tokens: [String: String] = [:]
     var installationTokens: [String: (installation: Int, app: Int, expires: Date)] = [:]
     var apps: [Int: App] = [:]

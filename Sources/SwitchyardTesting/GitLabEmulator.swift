@@ -77,6 +77,9 @@ public final class GitLabEmulator: @unchecked Sendable {
             if let ref = r.query["ref"] { list = list.filter { $0.ref == ref } }
             if let status = r.query["status"] { list = list.filter { $0.status == status } }
             return .json(200, .array(list.reversed().map(pipelineJSON)))
+        case ("GET", 2) where rest[0] == "pipelines":
+            guard let id = Int(rest[1]), let p = all.first(where: { $0.id == id && $0.project == project }) else { return .json(404, ["message": "404 Not Found"]) }
+            return .json(200, pipelineJSON(p))
         case ("GET", 3) where rest[0] == "pipelines" && rest[2] == "variables":
             guard let id = Int(rest[1]), let p = all.first(where: { $0.id == id && $0.project == project }) else { return .json(404, ["message": "404 Not Found"]) }
             return .json(200, .array(p.variables.sorted { $0.key < $1.key }.map { ["key": .string($0.key), "value": .string($0.value), "variable_type": "env_var"] }))

@@ -12,20 +12,16 @@ extension UpdateBranch: Capability {
             return .ignore("\(event.name)\(event.action.map { "." + $0 } ?? "") carries no comment for update-branch")
         }
         guard comment.kind != .pullRequestBody else { return .ignore("commands in a pull request's description are not run") }
-        guard comment.isNew else { return .ignore("\(comment.action) comments are ignored; post a new comment to run a command") }
-        if comment.author.isBot || comment.sender.isBot { return .ignore("comments by bots never trigger commands") }
-        if comment.body.contains(Marker.prefix) { return .ignore("Switchyard's own comments never trigger commands") }
-        let blocked = context.config.blockedUsers(in: comment.repository).map { $0.lowercased() }
-        if blocked.contains(comment.author.login.lowercased()) { return .ignore("\(comment.author.login) is on the block list") }
-        guard CommandGrammar.commands(inComment: comment.body).contains(where: { $0.name == Self.name }) else {
-            return .ignore("no /update-branch command in the comment")
+        switch try context.commands(in: comment, named: [Self.name]) {
+        case .ignore(let reason): return .ignore(reason)
+        case .refuse(let plan): return plan
+        case .run: break
         }
         guard comment.isPullRequest else { return .ignore("/update-branch works on pull requests; #\(comment.number) is an issue") }
         var trigger = Trigger(pull: IssueRef(repo: comment.repository, number: comment.number),
                               requester: comment.author.login, commentID: comment.commentID, replyOnPR: true)
         trigger.association = comment.authorAssociation
-        let facts = try gather(trigger, github: try context.github(), config: context.config)
-        return plan(trigger, facts: facts)
+        return try planFor(trigger, context: context)
     }
 
     /// `/switchyard update-branch owner/repo#123` from chat, as the chat user's mapped GitHub login.
@@ -39,8 +35,16 @@ extension UpdateBranch: Capability {
         guard let login = context.githubLogin(for: chat) else {
             return .deny("Your chat account is not linked to a GitHub login, so your permission cannot be checked. Ask an operator to add you under `chat.users` in the Switchyard config.")
         }
-        let trigger = Trigger(pull: target, requester: login, commentID: nil, replyOnPR: false)
-        let facts = try gather(trigger, github: try context.github(), config: context.config)
+        if context.isBlocked(login, in: target.repo) { return .ignore("\(login) is on the block list") }
+        return try planFor(Trigger(pull: target, requester: login, commentID: nil, replyOnPR: false), context: context)
+    }
+
+    func planFor(_ trigger: Trigger, context: CapabilityContext) throws -> Plan {
+        let policy = context.config.allowed(Self.name, in: trigger.pull.repo, default: Self.defaultPolicy)
+        let facts = try gather(trigger, github: try context.github(), policy: policy) { author in
+            try context.admits(trigger.requester, command: Self.name, default: Self.defaultPolicy, repo: trigger.pull.repo,
+                               author: author, association: trigger.association) == .allowed
+        }
         return plan(trigger, facts: facts)
     }
 }

@@ -73,8 +73,12 @@ struct AppAuthTests {
         #expect(gh.requests.filter { $0.path.hasSuffix("/access_tokens") }.allSatisfy { $0.identity == "app:777" })
 
         // The cache file is private, and no key material or token reaches the logs.
-        let files = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasSuffix(".json") }
+        let all = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasSuffix(".json") }
+        let files = all.filter { $0.hasPrefix("installation-token-") }
         #expect(files.count == 1)
+        // Beside it, the App's bot login from GET /app (asked once, with the JWT).
+        #expect(all.filter { $0.hasPrefix("identity-") }.count == 1)
+        #expect(gh.requests.filter { $0.path == "/app" }.count == 1)
         let attrs = try FileManager.default.attributesOfItem(atPath: cache + "/" + files[0])
         #expect((attrs[.posixPermissions] as? Int) == 0o600)
         let token = try #require(try JSON.parse(Array(FileManager.default.contents(atPath: cache + "/" + files[0])!))["token"]?.string)

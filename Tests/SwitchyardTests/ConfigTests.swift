@@ -67,11 +67,13 @@ struct ConfigTests {
         Bad(yaml: "defaults:\n  commands:\n    update-branch:\n      allow: [wizard]\n", line: 4, mentions: "wizard"),
         Bad(yaml: "defaults:\n  commands:\n    update-branch:\n      alow: [member]\n", line: 4, mentions: "alow"),
         Bad(yaml: "repos:\n  not-a-repo:\n    bots: []\n", line: 3, mentions: "owner/name"),
-        Bad(yaml: "defaults:\n\tcommands: {}\n", line: 2, mentions: "tabs"),
-        Bad(yaml: "defaults:\n  bots: [a, b\n", line: 2, mentions: "unterminated"),
-        Bad(yaml: "defaults:\n  bots: 1\n  bots: 2\n", line: 3, mentions: "duplicate"),
-        Bad(yaml: "defaults: &x\n  bots: 1\n", line: 1, mentions: "anchors"),
-        Bad(yaml: "defaults:\n  bots: x\n    nested: y\n", line: 3, mentions: "indentation"),
+        Bad(yaml: "defaults:\n\tcommands: {}\n", line: 2, mentions: "a tab"),
+        Bad(yaml: "defaults:\n  bots: [a, b\n", line: 3, mentions: "flow sequence"),
+        Bad(yaml: "defaults:\n  bots: 1\n  bots: 2\n", line: 3, mentions: "duplicate key `defaults.bots`"),
+        Bad(yaml: "defaults: {bots: 1, bots: 2}\n", line: 1, mentions: "duplicate key `defaults.bots`"),
+        Bad(yaml: "defaults:\n  bots: x\n    nested: y\n", line: 3, mentions: "column 11"),
+        Bad(yaml: "defaults:\n  bots: [a]\n---\nother: 1\n", line: 3, mentions: "only one YAML document"),
+        Bad(yaml: "defaults:\n  bots: *nowhere\n", line: 2, mentions: "names no anchor"),
     ]
 
     @Test("invalid config names the key and line", arguments: bad)

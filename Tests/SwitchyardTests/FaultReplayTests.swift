@@ -60,7 +60,7 @@ struct FaultReplayTests {
         let repo = gh.repo("acme/widgets")!
         var lines: [String] = []
         for n in 1...4 {
-            for c in gh.comments("acme/widgets", issue: n) where c.user == "switchyard[bot]" { lines.append("comment #\(n) \(c.body)") }
+            for c in gh.comments("acme/widgets", issue: n) where c.user == "switchyard[bot]" { lines.append("comment #\(n) \(Self.readable(c.body))") }
             lines.append("labels #\(n) \(gh.labels("acme/widgets", issue: n).sorted())")
             if let p = gh.pull("acme/widgets", n) { lines.append("pull #\(n) \(p.title) \(p.headRef)->\(p.baseRef) \(p.state) \(p.assignees)") }
             if let head = gh.headSHA("acme/widgets", n) {
@@ -75,6 +75,13 @@ struct FaultReplayTests {
         // Object ids (4+ digits) and shas depend on how many objects a run created, not on what a person sees.
         return text.replacing(/[0-9a-f]{40}/, with: "SHA").replacing(/`[0-9a-f]{7}`/, with: "`SHA`")
             .replacing(/\b[0-9a-f]{7}\b/, with: "SHA").replacing(/[0-9]{4,}/, with: "N")
+    }
+
+    /// A body with each marker's state decoded, so that the shas in it are normalized like the rest.
+    static func readable(_ body: String) -> String {
+        var text = body
+        for m in Marker.all(in: body) { text += "\nstate \(m.key) \(m.state?.encoded() ?? "-")" }
+        return text.replacing(/\ state=[A-Za-z0-9_-]+\ -->/, with: " -->")
     }
 
     static func run(_ step: Step, _ gh: GitHubEmulator, _ url: String, config: String) throws -> Bool {

@@ -28,13 +28,13 @@ struct GitHubClientTests {
         let (gh, url) = try Support.world()
         for i in 0..<250 { gh.addComment("acme/widgets", issue: 1, user: "maint-mona", body: "comment \(i)") }
         let c = client(gh, url)
-        let all = try c.paginate(GitHub.Comment.self, "/repos/acme/widgets/issues/1/comments")
+        let all = try c.paginateRaw(GitHub.Comment.self, "/repos/acme/widgets/issues/1/comments")
         #expect(all.items.count == 250)
         #expect(all.complete)
         #expect(all.items.last?.body == "comment 249")
         #expect(gh.requests.count == 3)
         #expect(gh.requests.map(\.query).contains { $0.contains("page=3") })
-        let bounded = try c.paginate(GitHub.Comment.self, "/repos/acme/widgets/issues/1/comments", maxPages: 2)
+        let bounded = try c.paginateRaw(GitHub.Comment.self, "/repos/acme/widgets/issues/1/comments", maxPages: 2)
         #expect(bounded.items.count == 200)
         #expect(bounded.complete == false)
     }
@@ -51,10 +51,10 @@ struct GitHubClientTests {
         let lines = Lines()
         let pull = try client(gh, url, lines: lines).pullRequest(issue)
         #expect(pull.number == 1)
-        let requests = lines.json.filter { $0["msg"]?.string == "github request" }
+        let requests = lines.json.filter { $0["message"]?.string == "github request" }
         #expect(requests.compactMap { $0["attempt"]?.int } == [1, 2, 3])
         #expect(requests.compactMap { $0["status"]?.int } == [502, 502, 200])
-        #expect(lines.json.filter { $0["msg"]?.string == "github 5xx; retrying" }.count == 2)
+        #expect(lines.json.filter { $0["message"]?.string == "github 5xx; retrying" }.count == 2)
     }
 
     @Test func connectionResetAndSlowAnswersAreRetried() throws {
@@ -77,7 +77,7 @@ struct GitHubClientTests {
         let started = Date()
         _ = try client(gh, url, lines: lines).pullRequest(issue)
         #expect(Date().timeIntervalSince(started) >= 0.9)
-        #expect(lines.json.contains { $0["msg"]?.string == "github rate limited; waiting" })
+        #expect(lines.json.contains { $0["message"]?.string == "github rate limited; waiting" })
 
         gh.clearFaults()
         gh.inject(.init(pathContains: "/pulls/1", times: 1, kind: .primaryRateLimit(resetIn: 1)))
@@ -149,10 +149,10 @@ struct GitHubClientTests {
 
     @Test func routesGitHubDoesNotHaveAreCaught() throws {
         let (gh, url) = try Support.world()
-        #expect(throws: GitHubError.self) { try client(gh, url).send("GET", "/repos/acme/widgets/made-up-route") }
+        #expect(throws: GitHubError.self) { try client(gh, url).sendRaw("GET", "/repos/acme/widgets/made-up-route") }
         #expect(gh.contractViolations.count == 1)
         // A required body field missing is caught too.
-        #expect(throws: GitHubError.self) { try client(gh, url).send("POST", "/repos/acme/widgets/issues/1/comments", json: ["text": "x"]) }
+        #expect(throws: GitHubError.self) { try client(gh, url).sendRaw("POST", "/repos/acme/widgets/issues/1/comments", json: ["text": "x"]) }
         #expect(gh.contractViolations.last?.contains("body") == true)
     }
 
@@ -162,7 +162,7 @@ struct GitHubClientTests {
         _ = try client(gh, url, lines: lines).pullRequest(issue)
         #expect(!lines.all.isEmpty)
         #expect(!lines.all.joined().contains(Support.token(of: gh)))
-        let line = try #require(lines.json.first { $0["msg"]?.string == "github request" })
+        let line = try #require(lines.json.first { $0["message"]?.string == "github request" })
         #expect(line["method"]?.string == "GET")
         #expect(line["status"]?.int == 200)
         #expect(line["ms"]?.int != nil)

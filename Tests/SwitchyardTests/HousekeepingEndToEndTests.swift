@@ -44,14 +44,14 @@ struct HousekeepingEndToEndTests {
         gh.updatePull(full, 1) { $0.labels = ["Needs Rebase"] }
         let event = gh.pullRequestEvent(full, 1, action: "labeled", sender: "maint-mona", label: "Needs Rebase")
         _ = try run(gh, url, "pull_request", event, config: cfg)
-        #expect(gh.requests.count == 3)   // comment lookup, status, message
+        #expect(gh.requests.count == 5)   // the PR now, status, identity, comment lookup, message
         gh.clearLog()
         _ = try run(gh, url, "pull_request", event, config: cfg)
         let messages = bot(gh, 1).filter { $0.contains("please rebase") }
         #expect(messages.count == 1)
         #expect(messages.first?.contains("@octo-contributor") == true)
         #expect(gh.requests.filter { $0.method == "POST" && $0.path.hasSuffix("/comments") }.isEmpty)
-        #expect(gh.requests.count == 2)   // comment lookup, status
+        #expect(gh.requests.count == 3)   // the PR now, status, comment lookup
     }
 
     @Test func mergeBlockStatusFollowsTheHeadAcrossAPush() throws {
@@ -107,7 +107,7 @@ struct HousekeepingEndToEndTests {
         for _ in 0..<5 {
             gh.clearLog()
             let r = try run(gh, url, "schedule", schedule, config: cfg)
-            #expect(gh.requests.count <= 8)   // one page, then per PR marked: membership, label, comment lookup, message
+            #expect(gh.requests.count <= 9)   // one page, then per PR marked: membership, label, comment lookup, message; identity once
             #expect(r.status == 0, "\(r.stdout)")
             marked = (old + [member, 1]).filter { gh.labels(full, issue: $0).contains("lifecycle/stale") }
         }

@@ -66,7 +66,7 @@ struct SecretScanTests {
                                     stdin: Array((["headers": ["content-type": "application/x-www-form-urlencoded"], "body": .string(body)] as JSON).encoded().utf8))
             outputs += [r.stdout, r.stderr]
         }
-        #expect(outputs.joined().contains("\"level\":\"debug\""))   // the logs were really on
+        #expect(outputs.joined().contains("\"level\":\"DEBUG\""))   // the logs were really on
         #expect(gh.mintedTokenCount >= 1)
 
         let minted = gh.requests.filter { $0.path.hasSuffix("/access_tokens") }.count
@@ -100,7 +100,7 @@ struct SecretScanTests {
         keep(try lab.chat("deploy info leak-check"))
         for e in lab.prov.settle() { keep(try lab.deliver(e)) }
         keep(try lab.pr("closed"))
-        #expect(outputs.joined().contains("\"level\":\"debug\""))
+        #expect(outputs.joined().contains("\"level\":\"DEBUG\""))
         let password = try #require(lab.prov.all.first { $0.name == "widgets-pr-1" }?.env["SWITCHYARD_ADMIN_PASSWORD"])
         #expect(lab.credentials.messages.first?.text.contains(password) == true)
         let secrets = [LabelDeployEndToEndTests.provisionerKey, LabelDeployEndToEndTests.webhookToken, LabelDeployEndToEndTests.mattermostToken,

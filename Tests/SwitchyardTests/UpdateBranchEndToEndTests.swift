@@ -39,7 +39,8 @@ struct UpdateBranchEndToEndTests {
         let first = try Support.run("update-branch", environment: env(url, gh), stdin: request)
         #expect(first.status == 0, "\(first.stdout) \(first.stderr)")
         #expect(first.json?["outcome"]?.string == "done")
-        #expect(first.json?["actions"]?.array?.first?["type"]?.string == "update-branch")
+        // The reply first ("updating", pinned to the head), the update, then the reply edited to the outcome.
+        #expect(first.json?["actions"]?.array?.map { $0["type"]?.string ?? "" } == ["upsert-comment", "update-branch", "upsert-comment"])
 
         // The branch really moved: a merge commit holding both sides.
         let repo = try #require(gh.repo("acme/widgets"))
@@ -52,10 +53,11 @@ struct UpdateBranchEndToEndTests {
         let replies = gh.comments("acme/widgets", issue: 1)
         #expect(replies.count == 1)
         #expect(replies[0].body.contains("@maint-mona updated `feature` with the latest `main`"))
-        #expect(replies[0].body.contains("<!-- switchyard:update-branch:reply:9001 -->"))
+        #expect(replies[0].body.contains("<!-- switchyard:update-branch:reply:9001 state="))
         #expect(replies[0].user == "switchyard[bot]")
-        // Cost: comments, PR, update, reply (membership comes from the signed payload's author_association).
-        #expect(gh.requests.count == 4, "\(gh.requests)")
+        // Cost: who Switchyard is (once per token, then cached), comments, PR, the reply, the update, the reply
+        // edited (membership comes from the signed payload's author_association).
+        #expect(gh.requests.count == 6, "\(gh.requests)")
         let put = gh.requests.filter { $0.method == "PUT" }
         #expect(put.count == 1)
         #expect(put[0].body?["expected_head_sha"]?.string == oldHead)
@@ -64,7 +66,7 @@ struct UpdateBranchEndToEndTests {
         let replay = try Support.run("update-branch", environment: env(url, gh), stdin: request)
         #expect(replay.status == 0)
         #expect(replay.json?["outcome"]?.string == "ignored")
-        #expect(gh.requests.count == 5)   // a replay costs one listing
+        #expect(gh.requests.count == 7)   // a replay costs one listing
         #expect(gh.comments("acme/widgets", issue: 1).count == 1)
         #expect(gh.requests.filter { $0.method == "PUT" }.count == 1)
         #expect(gh.headSHA("acme/widgets", 1) == newHead)
@@ -98,7 +100,7 @@ struct UpdateBranchEndToEndTests {
         #expect(r.status == 3)
         #expect(r.json?["outcome"]?.string == "rejected")
         #expect(gh.requests.filter { $0.method == "PUT" }.isEmpty)
-        #expect(gh.requests.count == 5)   // comments, PR, membership, permission, reply
+        #expect(gh.requests.count == 6)   // identity, comments, PR, membership, permission, reply
         let body = try #require(gh.comments("acme/widgets", issue: 1).first?.body)
         #expect(body.contains("@random-rita only the author, organization members or collaborators with write access"))
         assertClean(gh, [r])
@@ -152,7 +154,7 @@ struct UpdateBranchEndToEndTests {
         Ignored(name: "bot author", user: "dependabot[bot]", userType: "Bot", reason: "bots"),
         Ignored(name: "inside a code block", body: "```\n/update-branch\n```", reason: "no /update-branch"),
         Ignored(name: "quoted reply", body: "> /update-branch\nno thanks", reason: "no /update-branch"),
-        Ignored(name: "our own comment", body: "/update-branch\n<!-- switchyard:x -->", reason: "own comments"),
+        Ignored(name: "a bot's comment with a marker", user: "switchyard[bot]", body: "/update-branch\n<!-- switchyard:x -->", reason: "bots"),
     ]
 
     @Test("ignored comments say why and call nothing", arguments: ignored)
@@ -170,7 +172,7 @@ struct UpdateBranchEndToEndTests {
         let (gh, url) = try Support.world()
         let r = try Support.run("update-branch", arguments: ["--dry-run"], environment: env(url, gh), stdin: comment("/update-branch", by: "maint-mona"))
         #expect(r.json?["outcome"]?.string == "planned")
-        #expect(r.json?["actions"]?.array?.count == 2)
+        #expect(r.json?["actions"]?.array?.count == 3)
         #expect(gh.requests.allSatisfy { $0.method == "GET" })
         #expect(gh.comments("acme/widgets", issue: 1).isEmpty)
         let viaEnv = try Support.run("update-branch", environment: env(url, gh, extra: ["SWITCHYARD_DRY_RUN": "1"]), stdin: comment("/update-branch", by: "maint-mona"))

@@ -22,13 +22,18 @@ struct UpdateBranchPlanTests {
     }
 
     @Test func updatesPinnedToHeadWithReplyAndFallbacks() throws {
-        let facts = UpdateBranch.Facts(alreadyAnswered: false, allowed: true, policy: UpdateBranch.defaultPolicy, pull: try pull())
+        let facts = UpdateBranch.Facts(allowed: true, policy: UpdateBranch.defaultPolicy, pull: try pull())
         let plan = UpdateBranch().plan(trigger(), facts: facts)
         #expect(plan.outcome == .done)
-        #expect(plan.actions.first == .updateBranch(pull: ref, expectedHeadSHA: "abc1234"))
-        guard case .comment(_, let body, let marker) = plan.actions.last else { Issue.record("no reply"); return }
+        // The reply goes first ("updating", pinned to the head), then the update, then the reply's outcome.
+        guard case .upsertComment(_, let first, let pending) = plan.actions.first else { Issue.record("no pending reply"); return }
+        #expect(first.contains("updating"))
+        #expect(pending.key == Marker(function: "update-branch", "reply", "55").key)
+        #expect(pending.state?["head"]?.string == "abc1234" && pending.state?["final"]?.bool == false)
+        #expect(plan.actions[1] == .updateBranch(pull: ref, expectedHeadSHA: "abc1234"))
+        guard case .upsertComment(_, let body, let marker) = plan.actions.last else { Issue.record("no reply"); return }
         #expect(body.contains("@mona"))
-        #expect(marker == Marker(function: "update-branch", "reply", "55"))
+        #expect(marker.key == pending.key && marker.state?["final"]?.bool == true)
         #expect(plan.fallbacks.first { $0.matches(status: 422, message: "There are no new commits on the base branch.") }?.message.contains("up to date") == true)
         #expect(plan.fallbacks.first { $0.matches(status: 422, message: "merge conflict between base and head") }?.outcome == .rejected)
         #expect(plan.fallbacks.first { $0.matches(status: 422, message: "expected head sha didn't match current head ref.") }?.message.contains("moved") == true)
@@ -36,40 +41,56 @@ struct UpdateBranchPlanTests {
     }
 
     @Test func replayIsIgnored() {
-        let plan = UpdateBranch().plan(trigger(), facts: .init(alreadyAnswered: true, allowed: false, policy: [], pull: nil))
+        let plan = UpdateBranch().plan(trigger(), facts: .init(reply: .init(head: "abc1234", final: true), allowed: false, policy: [], pull: nil))
         #expect(plan.outcome == .ignored)
         #expect(plan.actions.isEmpty)
     }
 
     @Test func refusalNamesWhoMay() {
-        let plan = UpdateBranch().plan(trigger(), facts: .init(alreadyAnswered: false, allowed: false, policy: UpdateBranch.defaultPolicy, pull: nil))
+        let plan = UpdateBranch().plan(trigger(), facts: .init(allowed: false, policy: UpdateBranch.defaultPolicy, pull: nil))
         #expect(plan.outcome == .rejected)
-        guard case .comment(_, let body, _) = plan.actions.first else { Issue.record("no reply"); return }
+        guard case .upsertComment(_, let body, _) = plan.actions.first else { Issue.record("no reply"); return }
         #expect(body.contains("the author, organization members or collaborators with write access"))
     }
 
     @Test func forkWithoutMaintainerEditsTellsTheAuthor() throws {
-        let plan = UpdateBranch().plan(trigger(), facts: .init(alreadyAnswered: false, allowed: true, policy: [], pull: try pull(fork: true)))
+        let plan = UpdateBranch().plan(trigger(), facts: .init(allowed: true, policy: [], pull: try pull(fork: true)))
         #expect(plan.outcome == .rejected)
         #expect(!plan.actions.contains { if case .updateBranch = $0 { true } else { false } })
-        guard case .comment(_, let body, _) = plan.actions.first else { Issue.record("no reply"); return }
+        guard case .upsertComment(_, let body, _) = plan.actions.first else { Issue.record("no reply"); return }
         #expect(body.contains("@octo"))
         #expect(body.contains("Allow edits"))
     }
 
     @Test func forkWithMaintainerEditsIsUpdated() throws {
-        let plan = UpdateBranch().plan(trigger(), facts: .init(alreadyAnswered: false, allowed: true, policy: [], pull: try pull(fork: true, maintainerCanModify: true)))
-        #expect(plan.actions.first == .updateBranch(pull: ref, expectedHeadSHA: "abc1234"))
+        let plan = UpdateBranch().plan(trigger(), facts: .init(allowed: true, policy: [], pull: try pull(fork: true, maintainerCanModify: true)))
+        #expect(plan.actions.contains(.updateBranch(pull: ref, expectedHeadSHA: "abc1234")))
+    }
+
+    @Test func anUnfinishedReplyIsFinishedFromWhatGitHubShows() throws {
+        // The update landed (the head's first parent is the pinned head) but the reply was never finished.
+        var plan = UpdateBranch().plan(trigger(), facts: .init(reply: .init(head: "abc1234", final: false), allowed: true, policy: [],
+                                                               pull: try pull(), mergedByRequest: true))
+        #expect(plan.outcome == .done)
+        #expect(!plan.actions.contains { if case .updateBranch = $0 { true } else { false } })
+        guard case .upsertComment(_, let body, let marker) = plan.actions.first else { Issue.record("no reply"); return }
+        #expect(body.contains("updated") && marker.state?["final"]?.bool == true)
+        // The head moved to something else meanwhile: say so, do not update.
+        var moved = try pull()
+        moved.head.sha = "fff0000"
+        plan = UpdateBranch().plan(trigger(), facts: .init(reply: .init(head: "abc1234", final: false), allowed: true, policy: [], pull: moved))
+        #expect(!plan.actions.contains { if case .updateBranch = $0 { true } else { false } })
+        #expect(plan.message.contains("moved"))
     }
 
     @Test func closedPullRequest() throws {
-        let plan = UpdateBranch().plan(trigger(), facts: .init(alreadyAnswered: false, allowed: true, policy: [], pull: try pull(state: "closed")))
+        let plan = UpdateBranch().plan(trigger(), facts: .init(allowed: true, policy: [], pull: try pull(state: "closed")))
         #expect(plan.outcome == .ignored)
         #expect(plan.message.contains("closed"))
     }
 
     @Test func chatRequestsPostNothingOnThePR() throws {
-        let plan = UpdateBranch().plan(trigger(chat: true), facts: .init(alreadyAnswered: false, allowed: true, policy: [], pull: try pull()))
+        let plan = UpdateBranch().plan(trigger(chat: true), facts: .init(allowed: true, policy: [], pull: try pull()))
         #expect(plan.actions == [.updateBranch(pull: ref, expectedHeadSHA: "abc1234")])
         #expect(plan.fallbacks.allSatisfy { $0.actions.isEmpty })
     }

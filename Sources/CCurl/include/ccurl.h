@@ -23,4 +23,7 @@ int ccurl_perform(const char *method, const char *url,
 
 void ccurl_response_free(ccurl_response *response);
 
+/// pipe2(fds, O_CLOEXEC): both ends close on exec.
+int ccurl_pipe_cloexec(int fds[2]);
+
 #endif

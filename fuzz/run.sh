@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(envelope event form grammar config signature cgi-env manifest provisioner)
+[ ${#targets[@]} -gt 0 ] || targets=(envelope event form grammar config signature cgi-env manifest provisioner headers bot-state)
 SWITCHYARD_FUZZ=1 swift build --product fuzz-parsers -Xswiftc -sanitize=fuzzer -Xswiftc -use-ld=lld --scratch-path .build-fuzz 2>&1 \
   | grep -E "error|Build complete" || true
 bin=.build-fuzz/debug/fuzz-parsers
@@ -29,6 +29,8 @@ for t in "${targets[@]}"; do
     config|manifest) for f in functions/*/function.yaml; do cp "$f" "$work/$t/$(basename "$(dirname "$f")").yaml"; done; cp functions/housekeeping/housekeeping.sample.yaml functions/label-deploy/label-deploy.sample.yaml "$work/$t/" ;;
     signature) printf 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17\n1531420618\nHello, World!' > "$work/$t/vector" ;;
     provisioner) cp events/provisioner/*.json "$work/$t/" ;;
+    headers) printf 'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503\n1531420618\nsha256=00\nToken abc\nabc\nt\n1542409706888\n25600\n<https://api.github.com/x?page=2>; rel="next"' > "$work/$t/seed" ;;
+    bot-state) printf 'text\n\n<!-- switchyard:e2e-trigger:status state=W3siaWQiOjEsInNoYSI6IjAxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkifV0 -->' > "$work/$t/seed" ;;
     cgi-env) printf 'GATEWAY_INTERFACE=CGI/1.1\nREQUEST_METHOD=POST\nCONTENT_TYPE=application/json\nHTTP_X_GITHUB_EVENT=ping\nHttp_Method=POST\n' > "$work/$t/env" ;;
   esac
   [ -d "fuzz/regressions/$t" ] && cp fuzz/regressions/"$t"/* "$work/$t/" 2>/dev/null || true

@@ -38,16 +38,29 @@ extension CherryPick {
     }
 
     /// What a ref holds, as far as cherry-pick is concerned.
-    enum Holder { case none, mine, fresh, stale }
+    enum Holder { case none, mine, fresh, stale, foreign }
 
-    /// Whose is the commit `ref` points at? Mine when it is `expected`; otherwise fresh (a live run's:
-    /// stand back) or stale (a dead run's leftover: take it over), by the committer date Switchyard wrote.
+    /// Whose is the commit `ref` points at? Mine when it is `expected`; someone else's (foreign) when
+    /// Switchyard did not commit it (a person made a branch of that name: it is never touched); else
+    /// a live run's (fresh: stand back) or a dead run's leftover (stale: take it over), by the committer
+    /// date Switchyard wrote.
     func holder(_ ref: String, expected: String?, repo: RepoRef, github: some CherryPickGitHub, writer: Writer, lease: Int64) throws -> Holder {
         guard let sha = try github.refSHA(repo, ref) else { return .none }
         if let expected, sha.lowercased() == expected.lowercased() { return .mine }
         let commit = try github.gitCommit(repo, sha)
+        guard commit.committer?.name == writer.name, commit.committer?.email == writer.email else { return .foreign }
         guard let date = commit.committer?.date.flatMap(ISO8601.parse) else { return .stale }
         return writer.now() - date > lease ? .stale : .fresh
+    }
+
+    /// The branch a job uses: `cherry-pick-<n>-to-<target>`, or `…-2`, `…-3` when a person already has a
+    /// branch of that name (Switchyard never moves a branch it did not write).
+    func branchName(_ job: Job, repo: RepoRef, github: some CherryPickGitHub, writer: Writer, lease: Int64) throws -> String? {
+        for i in 1...3 {
+            let name = i == 1 ? job.branch : "\(job.branch)-\(i)"
+            if try holder("refs/heads/\(name)", expected: nil, repo: repo, github: github, writer: writer, lease: lease) != .foreign { return name }
+        }
+        return nil
     }
 
     /// Performs one job, every step safe to repeat.
@@ -65,16 +78,20 @@ extension CherryPick {
     public func perform(_ job: Job, settings: Settings, github: some CherryPickGitHub, writer: Writer,
                         lease: Int64 = 11) -> (Outcome, skipped: [String]) {
         let repo = job.pull.repo
-        let branchRef = "refs/heads/\(job.branch)"
         var claimed = false
         var skipped: [String] = []
+        var branchRef = ""
         /// Withdraws this run's claim (best effort): the branch is only ever left behind by a run that died.
         func withdraw() { if claimed { try? github.deleteRef(repo, branchRef) } }
         do {
             guard let target = try github.branchHead(repo, job.request.target) else { return (.missingTarget, []) }
+            guard let branch = try branchName(job, repo: repo, github: github, writer: writer, lease: lease) else {
+                return (.failed("branches named `\(job.branch)` (and -2, -3) exist and were not made by Switchyard."), [])
+            }
+            branchRef = "refs/heads/\(branch)"
             // Opened already: by a live run that is about to reply (stand back), or by a run that died
             // before finishing (finish its labels, assignee and reply here).
-            if let existing = try openPull(job, github: github) {
+            if let existing = try openPull(job, branch: branch, github: github) {
                 if try holder(branchRef, expected: nil, repo: repo, github: github, writer: writer, lease: lease) == .fresh {
                     return (.inProgress, [])
                 }
@@ -95,13 +112,14 @@ extension CherryPick {
                         case .mine: break                          // this run's own claim; only the answer was lost
                         case .fresh: return (.inProgress, [])     // a live run holds it
                         case .stale, .none: try github.forceRef(repo, branchRef, sha: sibling.sha)   // a dead run's leftover
+                        case .foreign: return (.failed("someone else created `\(branch)` meanwhile."), [])
                         }
                     }
                     claimed = true
                 } else {
                     try github.forceRef(repo, branchRef, sha: sibling.sha)
                 }
-                let merged = try github.merge(repo, base: job.branch, head: sha, message: "switchyard: apply \(sha)")
+                let merged = try github.merge(repo, base: branch, head: sha, message: "switchyard: apply \(sha)")
                 switch merged {
                 case .conflict:
                     withdraw()
@@ -126,7 +144,7 @@ extension CherryPick {
             }
             if head.sha == target.sha { withdraw(); return (.alreadyOnTarget, skipped) }
             try github.forceRef(repo, branchRef, sha: head.sha)
-            let pr = try github.createPull(repo, title: "[\(job.request.target)] \(job.title)", head: job.branch,
+            let pr = try github.createPull(repo, title: "[\(job.request.target)] \(job.title)", head: branch,
                                            base: job.request.target, body: job.body)
             let outcome = try finish(pr, job: job, settings: settings, github: github)
             if case .existing(let n, let url) = outcome { return (.created(number: n, url: url), skipped) }
@@ -139,8 +157,8 @@ extension CherryPick {
     }
 
     /// The open backport PR of a job, if there is one.
-    func openPull(_ job: Job, github: some CherryPickGitHub) throws -> GitHub.PullRequest? {
-        try github.openPulls(job.pull.repo, head: "\(job.pull.repo.owner):\(job.branch)", base: job.request.target).first
+    func openPull(_ job: Job, branch: String, github: some CherryPickGitHub) throws -> GitHub.PullRequest? {
+        try github.openPulls(job.pull.repo, head: "\(job.pull.repo.owner):\(branch)", base: job.request.target).first
     }
 
     /// Gives a backport PR its labels, assignee and milestone: adding is idempotent, so a run that

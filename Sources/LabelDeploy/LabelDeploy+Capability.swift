@@ -33,9 +33,11 @@ extension LabelDeploy: Capability {
             case .labeled:
                 guard let profile = s.profile(e.label?.name) else { return .ignore("\(e.label?.name ?? "the label") is not a deploy label") }
                 guard e.pullRequest.state == "open" else { return .ignore("#\(ref.number) is closed") }
-                let github = try context.github()
-                let policy = context.config.allowed("deploy", in: ref.repo, default: Self.defaultPolicy)
-                guard try PermissionChecker(reader: github).allows(policy, login: e.sender.login, author: nil, repo: ref.repo) else {
+                switch try context.admits(e.sender.login, isBot: e.sender.isBot, command: "deploy", default: Self.defaultPolicy, repo: ref.repo) {
+                case .allowed: break
+                case .ignored(let why):
+                    return .perform([.removeLabel(issue: ref, label: profile.label)], message: "the `\(profile.label)` label was removed: \(why)")
+                case .denied(let policy):
                     let text = "@\(e.sender.login) only \(describe(policy)) can start a test server here, so the `\(profile.label)` label was removed and nothing was created."
                     return .deny(text, reply: [.comment(issue: ref, body: text, marker: Marker(function: name, "untrusted", e.sender.login.lowercased())),
                                                .removeLabel(issue: ref, label: profile.label)])

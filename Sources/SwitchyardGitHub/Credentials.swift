@@ -65,15 +65,31 @@ enum IdentityCache {
 
 /// The cache directory, used only when this process may trust it (see `Files.privateDirectory`).
 public enum CacheDirectory {
-    /// `directory` when it is private to this user (created if missing); nil, with one warning, when not.
+    /// `directory` when it is private to this user (created if missing). When it is not (another local
+    /// user made it, or it is writable by others), a new private folder of this process's own is used
+    /// instead, and the log says why: tokens still work, they are just not shared with other processes.
     public static func usable(_ directory: String?, logger: Logger) -> String? {
         guard let directory else { return nil }
-        if let reason = Files.privateDirectory(directory) {
-            logger.warning("not caching tokens: the cache directory is unsafe", ["reason": .string(reason)])
-            return nil
+        guard let reason = Files.privateDirectory(directory) else { return directory }
+        return fallback.withLock { chosen in
+            if let chosen { return chosen }
+            let made = Files.makePrivateTemporaryDirectory(prefix: "switchyard-private-")
+            logger.warning("the cache directory is unsafe; using a private one for this process",
+                           ["reason": .string(reason), "instead": made.map(JSON.string) ?? "none"])
+            chosen = made
+            return made
         }
-        return directory
     }
+
+    private static let fallback = Locked<String?>(nil)
+}
+
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = Mutex()
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
 }
 
 extension String {

@@ -76,6 +76,16 @@ public enum Files {
         return nil
     }
 
+    /// A new folder, mode 0700, under `$TMPDIR` (or /tmp), with an unpredictable name.
+    public static func makePrivateTemporaryDirectory(prefix: String) -> String? {
+        let base = temporaryDirectory(environment: ["TMPDIR": getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"])
+        var template = Array((base + "/" + prefix + "XXXXXX").utf8CString)
+        return template.withUnsafeMutableBufferPointer { buffer in
+            guard let made = mkdtemp(buffer.baseAddress!) else { return nil }
+            return String(cString: made)
+        }
+    }
+
     public static func temporaryDirectory(environment: [String: String]) -> String {
         var t = environment["TMPDIR"] ?? "/tmp"
         while t.count > 1 && t.hasSuffix("/") { t.removeLast() }

@@ -105,7 +105,7 @@ public enum FunctionMain {
         let headers = requestHeaders(cgi: env)
         let method = env["REQUEST_METHOD"] ?? "GET"
         let lengthText = env["CONTENT_LENGTH"] ?? "0"
-        guard let length = Int(lengthText.trimmed()), length >= 0 else {
+        guard let length = contentLength(lengthText) else {
             return .failure(.badRequest("CONTENT_LENGTH \(lengthText.prefix(20)) is not a length"))
         }
         guard length <= settings.maxBodyBytes else {
@@ -124,6 +124,12 @@ public enum FunctionMain {
             }
         }
         return .success(IncomingRequest(method: method, headers: headers, body: body))
+    }
+
+    /// A `CONTENT_LENGTH` value as a byte count, nil when it is not one (negative, not a number).
+    public static func contentLength(_ text: String?) -> Int? {
+        guard let text, let n = Int(text.trimmed()), n >= 0 else { return nil }
+        return n
     }
 
     /// OpenFaaS classic watchdog: headers as `Http_<Canonical_Name>`, the raw body on stdin.

@@ -9,7 +9,7 @@ import Musl
 
 /// The AWS Lambda custom-runtime loop: `next`, then `response` or `error`, for ever.
 /// A failed invocation is reported to `/error` and the loop goes on; each event's deadline is honoured.
-struct LambdaLoop {
+public struct LambdaLoop {
     let handler: Handler
     let base: String
     let transport = CurlTransport(connectTimeoutMilliseconds: 2_000)
@@ -40,12 +40,17 @@ struct LambdaLoop {
                 continue
             }
             if let trace = next.header("Lambda-Runtime-Trace-Id") { setenv("_X_AMZN_TRACE_ID", trace, 1) }
-            let deadline = next.header("Lambda-Runtime-Deadline-Ms").flatMap { Int64($0.trimmed()) }
-                .map { Deadline(epochMillis: $0.subtractingReportingOverflow(150).partialValue) }
+            let deadline = Self.deadline(header: next.header("Lambda-Runtime-Deadline-Ms"))
                 ?? Deadline(millisecondsFromNow: handler.settings.deadlineMilliseconds)
             handler.logger.set("request_id", .string(requestID))
             invoke(requestID: requestID, event: next.body, deadline: deadline)
         }
+    }
+
+    /// The invocation's deadline from `Lambda-Runtime-Deadline-Ms` (epoch milliseconds), with 150 ms
+    /// kept for answering. Total: any header value gives a deadline or nil, never a trap.
+    public static func deadline(header: String?) -> Deadline? {
+        header.flatMap { Int64($0.trimmed()) }.map { Deadline(epochMillis: $0.subtractingReportingOverflow(150).partialValue) }
     }
 
     func invoke(requestID: String, event: [UInt8], deadline: Deadline) {
@@ -73,16 +78,22 @@ struct LambdaLoop {
             "body": .string(String(decoding: response.body, as: UTF8.self)),
             "isBase64Encoded": false,
         ]
-        post(base + "/runtime/invocation/\(requestID)/response", body: Array(result.encoded().utf8), headers: [])
+        post(Self.invocation(requestID, "response"), body: Array(result.encoded().utf8), headers: [])
     }
 
     func postError(requestID: String, type: String, message: String) {
         let body: JSON = ["errorType": .string(type), "errorMessage": .string(message)]
-        post(base + "/runtime/invocation/\(requestID)/error", body: Array(body.encoded().utf8),
+        post(Self.invocation(requestID, "error"), body: Array(body.encoded().utf8),
              headers: [("Lambda-Runtime-Function-Error-Type", type)])
     }
 
-    func post(_ url: String, body: [UInt8], headers: [(String, String)]) {
+    /// `/runtime/invocation/{id}/response|error`, the id encoded as one segment whatever the header held.
+    static func invocation(_ requestID: String, _ kind: StaticString) -> APIPath {
+        (APIPath("/runtime/invocation") / (Segment(requestID) ?? Segment("invalid-request-id")!)) / kind
+    }
+
+    func post(_ path: APIPath, body: [UInt8], headers: [(String, String)]) {
+        let url = base + path.text
         do {
             let r = try transport.send(HTTPRequest(method: "POST", url: url,
                                                    headers: [("Content-Type", "application/json"), ("User-Agent", "switchyard")] + headers,

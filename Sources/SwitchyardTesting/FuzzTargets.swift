@@ -1,12 +1,14 @@
 import Foundation
 import SwitchyardCore
 import SwitchyardRuntime
+import SwitchyardGitHub
 import LabelDeploy
 
 /// The parsers that take outside bytes, as fuzz targets. libFuzzer drives them in `fuzz-parsers`;
 /// the tests replay every file in `fuzz/regressions/<target>/` through the same entry points.
 public enum FuzzTargets {
-    public static let all = ["envelope", "event", "form", "grammar", "config", "signature", "cgi-env", "manifest", "provisioner"]
+    public static let all = ["envelope", "event", "form", "grammar", "config", "signature", "cgi-env", "manifest", "provisioner",
+                             "headers", "bot-state"]
 
     /// Runs one input through a target. Must never crash, whatever the bytes.
     public static func run(_ target: String, _ data: [UInt8]) {
@@ -65,6 +67,31 @@ public enum FuzzTargets {
             let id = json["id"]?.string ?? json["OwnerID"]?.string ?? ""
             _ = (LabelDeploy.pullRequest(owner: id), LabelDeploy.chatOwner(id), LabelDeploy.dnsLabel(id), LabelDeploy.validName(id))
             _ = try? Verification.verifyStaticToken(json["event_id"]?.string, header: Verification.provisionerHeader, sender: "provisioner", tokens: ["t"])
+        case "headers":
+            // Every header verification and the runtime read, one value per line, in a fixed order.
+            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            func line(_ i: Int) -> String? { i < lines.count ? lines[i] : nil }
+            let body = Array((line(8) ?? "").utf8)
+            for now: Int64 in [0, 1_700_000_000, .max, .min] {
+                _ = try? Verification.verifySlack(signature: line(0), timestamp: line(1), body: body, secrets: ["s"], nowSeconds: now)
+            }
+            _ = try? Verification.verifyGitHub(signature: line(2), body: body, secrets: ["a"])
+            _ = try? Verification.verifyMattermost(authorization: line(3), formToken: line(4), tokens: ["t"])
+            _ = try? Verification.verifyStaticToken(line(5), header: Verification.provisionerHeader, sender: "provisioner", tokens: ["t"])
+            _ = LambdaLoop.deadline(header: line(6))?.remainingMilliseconds
+            _ = FunctionMain.contentLength(line(7))
+            _ = line(7).flatMap { Origin($0) }
+            _ = line(8).flatMap { GitHubClient.nextLink($0) }
+            _ = IncomingRequest(headers: ["content-type": line(5) ?? ""], body: body).mediaType
+        case "bot-state":
+            // A comment body as Switchyard reads its own state back: markers, state blocks, typed parts.
+            let text = String(decoding: data, as: UTF8.self)
+            for m in Marker.all(in: text) {
+                _ = m.state?["head"]?.string.flatMap(SHA.init)
+                for item in m.state?.array ?? [] { _ = item["sha"]?.string.flatMap(SHA.init); _ = item["id"]?.int }
+                _ = Marker(function: "x", m.key).html
+            }
+            _ = (GitRef(text), Segment(text), FilePath(text), RepoRef(Substring(text)), IssueRef(text), APIPath.encode(text))
         case "manifest":
             _ = try? FunctionManifest(yaml: String(decoding: data, as: UTF8.self))
         default:

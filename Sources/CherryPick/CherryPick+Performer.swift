@@ -48,7 +48,10 @@ extension CherryPick {
         guard let sha = try github.refSHA(repo, ref) else { return .none }
         if let expected, sha.lowercased() == expected.lowercased() { return .mine }
         let commit = try github.gitCommit(repo, sha)
-        guard commit.committer?.name == writer.name, commit.committer?.email == writer.email else { return .foreign }
+        // Switchyard's commits name it as committer; the merges it asks GitHub for carry its message.
+        let ours = (commit.committer?.name == writer.name && commit.committer?.email == writer.email)
+            || commit.message.hasPrefix("switchyard: apply ")
+        guard ours else { return .foreign }
         guard let date = commit.committer?.date.flatMap(ISO8601.parse) else { return .stale }
         return writer.now() - date > lease ? .stale : .fresh
     }

@@ -13,33 +13,44 @@ public struct PipelineRun: Sendable, Equatable {
     public var source: String? = nil
     /// What cancelled it (a comment's reply key), so a redelivered `/e2e-cancel` is recognised.
     public var cancelledBy: String? = nil
+    /// For a run asked for but not yet known (`state` "starting", `id` 0): when it was asked for, so a
+    /// later delivery can find it among the backend's runs rather than start a second one.
+    public var requestedAt: Int64? = nil
 
-    public init(id: Int, url: String, sha: String, options: String, state: String, source: String? = nil, cancelledBy: String? = nil) {
+    public init(id: Int, url: String, sha: String, options: String, state: String, source: String? = nil, cancelledBy: String? = nil,
+                requestedAt: Int64? = nil) {
         self.id = id; self.url = url; self.sha = sha; self.options = options; self.state = state
-        self.source = source; self.cancelledBy = cancelledBy
+        self.source = source; self.cancelledBy = cancelledBy; self.requestedAt = requestedAt
     }
 
     var json: JSON {
         var o: [String: JSON] = ["id": .int(id), "url": .string(url), "sha": .string(sha), "options": .string(options), "state": .string(state)]
         if let source { o["source"] = .string(source) }
         if let cancelledBy { o["cancelled_by"] = .string(cancelledBy) }
+        if let requestedAt { o["requested_at"] = .int(Int(requestedAt)) }
         return .object(o)
     }
 
     /// A run read back from the sticky comment's state. Only Switchyard's own comment is read, and even
-    /// then each field must fit its kind (a sha, a positive id) before it is used.
+    /// then each field must fit its kind (a sha, a positive id, or a pending request) before it is used.
     init?(_ j: JSON) {
-        guard let id = j["id"]?.int, id > 0, let sha = j["sha"]?.string, SHA(sha) != nil, let state = j["state"]?.string else { return nil }
+        guard let id = j["id"]?.int, let sha = j["sha"]?.string, SHA(sha) != nil, let state = j["state"]?.string,
+              id > 0 || (id == 0 && state == "starting") else { return nil }
         self.init(id: id, url: j["url"]?.string ?? "", sha: sha, options: j["options"]?.string ?? "", state: state,
-                  source: j["source"]?.string, cancelledBy: j["cancelled_by"]?.string)
+                  source: j["source"]?.string, cancelledBy: j["cancelled_by"]?.string, requestedAt: j["requested_at"]?.int.map(Int64.init))
     }
+
+    public var isPending: Bool { state == "starting" }
 }
 
 /// What a CI backend must do for e2e-trigger. A third backend (Buildkite, Jenkins) is one file.
 public protocol PipelineBackend: Sendable {
     var name: String { get }
-    /// Starts a pipeline for the PR's head; `inputs` are strings.
-    func start(ref: String, inputs: [String: String]) throws -> (id: Int, url: String)
+    /// Starts a pipeline for the PR's head; `inputs` are strings. When the answer is lost, the run is
+    /// looked up with `find` rather than asked for twice.
+    func start(ref: String, inputs: [String: String], pr: Int, known: Set<Int>) throws -> (id: Int, url: String)
+    /// A run for pull request `pr` created since `since` (epoch seconds) that is not one of `known`.
+    func find(since: Int64, pr: Int, known: Set<Int>) throws -> (id: Int, url: String)?
     /// Cancels a run; false when it had already finished.
     func cancel(_ id: Int) throws -> Bool
     /// The run's state: `running`, `success`, `failure` or `cancelled`.
@@ -59,28 +70,43 @@ public struct ActionsBackend: PipelineBackend {
     var base: APIPath { .repo(repo) / "actions" }
     var workflowPath: APIPath { get throws { base / "workflows" / (try GitHubClient.segment(workflow, "workflow file")) } }
 
-    public func start(ref: String, inputs: [String: String]) throws -> (id: Int, url: String) {
+    public func start(ref: String, inputs: [String: String], pr: Int, known: Set<Int>) throws -> (id: Int, url: String) {
         let path = try workflowPath / "dispatches"
         let body: [String: JSON] = ["ref": .string(ref), "inputs": .object(inputs.mapValues(JSON.string))]
         let started = Deadline.epochMillis() / 1000
+        // A dispatch whose answer was lost is looked for before it is sent again.
+        let lookUp = { [self] () throws -> HTTPResponse? in
+            guard let found = try find(since: started, pr: pr, known: known) else { return nil }
+            return HTTPResponse(status: 200, body: Array((["workflow_run_id": .int(found.id), "html_url": .string(found.url)] as JSON).encoded().utf8))
+        }
         do {
             var withDetails = body
             withDetails["return_run_details"] = true
-            let r = try github.send("POST", path, json: .object(withDetails), alreadyDone: { nil })
+            let r = try github.send("POST", path, json: .object(withDetails), alreadyDone: lookUp)
             if let json = try? JSON.parse(r.body), let id = json["workflow_run_id"]?.int {
                 return (id, json["html_url"]?.string ?? "")
             }
         } catch let e as GitHubError where e.status == 422 && e.message.contains("return_run_details") {
-            try github.send("POST", path, json: .object(body), alreadyDone: { nil })
+            try github.send("POST", path, json: .object(body), alreadyDone: lookUp)
         }
-        // No run details: the newest dispatched run of this workflow created since we asked.
-        struct Runs: Decodable { struct Run: Decodable { var id: Int; var htmlUrl: String?; var createdAt: String? }; var workflowRuns: [Run] }
-        let runs = try github.get(Runs.self, try workflowPath / "runs",
-                                  query: [("event", "workflow_dispatch"), ("per_page", "10")])
-        guard let run = runs.workflowRuns.first(where: { ($0.createdAt.flatMap(ISO8601.parse) ?? 0) >= started - 5 }) else {
+        // No run details: the run of this workflow created since we asked.
+        guard let run = try find(since: started, pr: pr, known: known) else {
             throw SwitchyardError.upstream("the workflow was dispatched but its run could not be found")
         }
-        return (run.id, run.htmlUrl ?? "")
+        return run
+    }
+
+    /// The newest dispatched run of the workflow created since `since`, preferring one whose title names
+    /// the pull request (a workflow's `run-name: E2E for PR #${{ inputs.pr_number }}`).
+    public func find(since: Int64, pr: Int, known: Set<Int>) throws -> (id: Int, url: String)? {
+        struct Runs: Decodable {
+            struct Run: Decodable { var id: Int; var htmlUrl: String?; var createdAt: String?; var displayTitle: String? }
+            var workflowRuns: [Run]
+        }
+        let runs = try github.get(Runs.self, try workflowPath / "runs", query: [("event", "workflow_dispatch"), ("per_page", "20")])
+        let recent = runs.workflowRuns.filter { !known.contains($0.id) && ($0.createdAt.flatMap(ISO8601.parse) ?? 0) >= since - 5 }
+        let run = recent.first { $0.displayTitle.map { E2ETrigger.prNumber(in: $0) == pr } ?? false } ?? recent.first
+        return run.map { ($0.id, $0.htmlUrl ?? "") }
     }
 
     public func cancel(_ id: Int) throws -> Bool {
@@ -143,11 +169,32 @@ public struct GitLabBackend: PipelineBackend {
         return (try? JSON.parse(r.body)) ?? .null
     }
 
-    public func start(ref: String, inputs: [String: String]) throws -> (id: Int, url: String) {
+    public func start(ref: String, inputs: [String: String], pr: Int, known: Set<Int>) throws -> (id: Int, url: String) {
         let vars = inputs.sorted { $0.key < $1.key }.map { JSON.object(["key": .string($0.key), "value": .string($0.value)]) }
-        let p = try call("POST", try projectPath / "pipeline", json: ["ref": .string(ref), "variables": .array(vars)])
+        let started = Deadline.epochMillis() / 1000
+        let p: JSON
+        do {
+            p = try call("POST", try projectPath / "pipeline", json: ["ref": .string(ref), "variables": .array(vars)])
+        } catch let e as SwitchyardError where e.kind == .upstream {
+            // The answer was lost or GitLab failed: a pipeline that did start is found, not started twice.
+            if let found = try find(since: started, pr: pr, known: known) { return found }
+            throw e
+        }
         guard let id = p["id"]?.int else { throw SwitchyardError.upstream("GitLab's pipeline answer had no id") }
         return (id, p["web_url"]?.string ?? "")
+    }
+
+    /// A pipeline created since `since` whose variables name pull request `pr`.
+    public func find(since: Int64, pr: Int, known: Set<Int>) throws -> (id: Int, url: String)? {
+        for p in (try call("GET", try projectPath / "pipelines").array ?? []).prefix(20) {
+            guard let id = p["id"]?.int, !known.contains(id) else { continue }
+            if let created = p["created_at"]?.string.flatMap(ISO8601.parse), created < since - 5 { continue }
+            let vars = try call("GET", try projectPath / "pipelines" / id / "variables").array ?? []
+            if vars.contains(where: { $0["key"]?.string == "PR_NUMBER" && $0["value"]?.string == "\(pr)" }) {
+                return (id, p["web_url"]?.string ?? "")
+            }
+        }
+        return nil
     }
 
     public func cancel(_ id: Int) throws -> Bool {

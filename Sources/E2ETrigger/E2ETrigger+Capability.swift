@@ -123,12 +123,16 @@ extension E2ETrigger: Capability {
         }
         let optionText = options.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
         var runs = try Self.runs(on: ref, github: github)
-        if let key = reply?.key, runs.contains(where: { $0.source == key }) {
+        // What asked: the comment, the label on this head, or a push. A request already recorded is a
+        // replay; one recorded as "starting" was cut short and is finished here.
+        let key = reply?.key ?? "push:\(pull.head.sha)"
+        let pending = runs.firstIndex { $0.source == key && $0.isPending }
+        if pending == nil, runs.contains(where: { $0.source == key }) {
             return .ignore("this request already started a run (delivery replayed)")
         }
         let backend = try backend(s, repo: ref.repo, context: context)
         // The same head and options already running: link it instead of starting another.
-        if let same = runs.last(where: { $0.sha == pull.head.sha && $0.options == optionText && $0.state == "running" }),
+        if pending == nil, let same = runs.last(where: { $0.sha == pull.head.sha && $0.options == optionText && $0.state == "running" }),
            try backend.state(same.id) == "running" {
             return answer("@\(who) an end-to-end run for `\(pull.head.sha.prefix(7))` with these options is already going: \(same.url). Comment `/e2e-cancel` to stop it.", outcome: .ignored)
         }
@@ -152,8 +156,24 @@ extension E2ETrigger: Capability {
             }
         }
         for (k, v) in options { inputs[k] = v }
-        let started = try backend.start(ref: s.ref ?? pull.base.ref, inputs: inputs)
-        runs.append(PipelineRun(id: started.id, url: started.url, sha: pull.head.sha, options: optionText, state: "running", source: reply?.key))
+        let known = Set(runs.map(\.id))
+        let started: (id: Int, url: String)
+        if let i = pending {
+            // An earlier delivery asked and was cut short: its run is found, or asked for now.
+            let since = runs[i].requestedAt ?? (Deadline.epochMillis() / 1000 - 600)
+            started = try backend.find(since: since, pr: ref.number, known: known)
+                ?? backend.start(ref: s.ref ?? pull.base.ref, inputs: inputs, pr: ref.number, known: known)
+            runs.remove(at: i)
+        } else {
+            // The request is recorded before it is made, so that a run cut short after asking is finished,
+            // not asked for twice.
+            var asked = runs
+            asked.append(PipelineRun(id: 0, url: "", sha: pull.head.sha, options: optionText, state: "starting", source: key,
+                                     requestedAt: Deadline.epochMillis() / 1000))
+            try context.performNow([Self.sticky(ref, asked, headline: "⏳ Starting end-to-end tests for `\(pull.head.sha.prefix(7))`…")])
+            started = try backend.start(ref: s.ref ?? pull.base.ref, inputs: inputs, pr: ref.number, known: known)
+        }
+        runs.append(PipelineRun(id: started.id, url: started.url, sha: pull.head.sha, options: optionText, state: "running", source: key))
         let headline = "⏳ Started by @\(who) on `\(pull.head.sha.prefix(7))`\(optionText.isEmpty ? "" : " with `\(optionText)`"): \(started.url)"
         return .perform([
             .setStatus(repo: ref.repo, sha: pull.head.sha, state: "pending", context: s.context, description: "End-to-end tests are running", targetURL: started.url),

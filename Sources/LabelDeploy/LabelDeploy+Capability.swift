@@ -28,11 +28,22 @@ extension LabelDeploy: Capability {
         case .pullRequest(let e):
             let ref = IssueRef(repo: e.repository.ref, number: e.pullRequest.number)
             let s = Settings(config: context.config, repo: ref.repo)
-            let labels = (e.pullRequest.labels ?? []).map(\.name)
+            let handled: [EventAction] = [.labeled, .unlabeled, .synchronize, .reopened, .closed]
+            guard handled.contains(e.action) else { return .ignore("pull_request.\(e.action) needs no test-server action") }
+            if [.labeled, .unlabeled].contains(e.action), s.profile(e.label?.name) == nil {
+                return .ignore("\(e.label?.name ?? "the label") is not a deploy label")
+            }
+            // Deliveries arrive late and out of order: the labels, head and state now decide, and the
+            // payload only says which pull request.
+            let pull = try context.github().pullRequest(ref)
+            let labels = (pull.labels ?? []).map(\.name)
             switch e.action {
             case .labeled:
                 guard let profile = s.profile(e.label?.name) else { return .ignore("\(e.label?.name ?? "the label") is not a deploy label") }
-                guard e.pullRequest.state == "open" else { return .ignore("#\(ref.number) is closed") }
+                guard pull.state == "open" else { return .ignore("#\(ref.number) is closed") }
+                guard labels.contains(where: { $0.lowercased() == profile.label.lowercased() }) else {
+                    return .ignore("the `\(profile.label)` label is gone again")
+                }
                 switch try context.admits(e.sender.login, isBot: e.sender.isBot, command: "deploy", default: Self.defaultPolicy, repo: ref.repo) {
                 case .allowed: break
                 case .ignored(let why):
@@ -287,7 +298,17 @@ extension LabelDeploy: Capability {
             var credentials: Credentials = password == nil ? .none : .undelivered
             if password != nil, context.settings?.credentialsWebhookURL != nil { credentials = .sentPrivately }
             let body = Self.body(.ready(server, updated: updated, credentials: credentials))
-            if let current, Self.withMarker(body) == current { return .ignore("\(ref) already says \(server.name) is ready") }
+            // A push that arrived while the server was being created or updated is applied now: the
+            // pull request's head is the record of it.
+            var follow: (GitHub.PullRequest, Profile)? = nil
+            if reportDeployment, s.backend != "actions" {
+                let pull = try github.pullRequest(ref)
+                if pull.state == "open", let profile = s.profiles(on: (pull.labels ?? []).map(\.name)).first,
+                   Self.version(profile.version, pull: pull) != server.version {
+                    follow = (pull, profile)
+                }
+            }
+            if follow == nil, let current, Self.withMarker(body) == current { return .ignore("\(ref) already says \(server.name) is ready") }
             if context.dryRun { return Plan(outcome: .planned, message: "would announce \(server.name)") }
             if let password, let hook = context.settings?.credentialsWebhookURL {
                 context.logger.redact([password])
@@ -300,8 +321,12 @@ extension LabelDeploy: Capability {
             if reportDeployment {
                 try deploymentStatus(ref, state: "success", url: server.url, description: "Test server \(server.version)", settings: s, github: github)
             }
-            return .perform([.upsertComment(issue: ref, body: Self.body(.ready(server, updated: updated, credentials: credentials)), marker: Self.marker)],
-                            message: "\(server.name) is ready at \(server.url ?? "?")")
+            let ready = Action.upsertComment(issue: ref, body: Self.body(.ready(server, updated: updated, credentials: credentials)), marker: Self.marker)
+            if let (pull, profile) = follow {
+                let next = try ensure(ref, pull: pull, profile: profile, settings: s, context: context, by: nil, retryFailed: false)
+                return .perform([ready] + next.actions, message: "\(server.name) is ready; \(next.message)")
+            }
+            return .perform([ready], message: "\(server.name) is ready at \(server.url ?? "?")")
         case "creation-failed", "creation-no-compatible-clusters", "update-failed":
             let pull = try github.pullRequest(ref)
             let labels = s.profiles(on: (pull.labels ?? []).map(\.name)).map(\.label)

@@ -42,7 +42,17 @@ extension GitHubEmulator {
         switch (m, rest.count) {
         case ("GET", 2) where rest[0] == "pulls":
             guard let n = Int(rest[1]), let p = pull(full, n) else { return notFound() }
-            return .json(200, pullJSON(repo, p))
+            // Like GitHub, mergeability is computed in the background: the first read after the head or
+            // the base moved answers null (`unknown`) and starts the computation; later reads have it.
+            var json = pullJSON(repo, p)
+            if p.state == "open" {
+                let key = "\(headSHA(repo: repo, pull: p) ?? "")|\(repo.git.resolve("refs/heads/\(p.baseRef)") ?? "")"
+                if p.mergeabilityKnownFor != key {
+                    updatePull(full, n) { $0.mergeabilityKnownFor = key }
+                    if case .object(var o) = json { o["mergeable"] = .null; o["mergeable_state"] = "unknown"; json = .object(o) }
+                }
+            }
+            return .json(200, json)
         case ("PUT", 3) where rest[0] == "pulls" && rest[2] == "update-branch":
             guard let n = Int(rest[1]) else { return notFound() }
             return updateBranch(repo, n, body: r.json, identity: identity)
@@ -215,15 +225,20 @@ extension GitHubEmulator {
             guard let tree = merged.tree else {
                 return .json(422, ["message": "merge conflict between base and head"])
             }
-            let commit = try repo.git.commitTree(tree, parents: [head, base],
-                                                 message: "Merge branch '\(p.baseRef)' into \(p.headRef)",
-                                                 author: (identity ?? "GitHub", noreplyEmail(identity), nil))
+            // Like GitHub, the answer is 202 and the merge happens afterwards, pinned to the head it was asked
+            // for: a job that finds the head moved does nothing.
             let ref = p.headRepo.lowercased() == repo.fullName.lowercased() ? "refs/heads/\(p.headRef)" : "refs/forks/\(p.headRepo)/\(p.headRef)"
-            try repo.git.setRef(ref, to: commit)
-            if p.headRepo.lowercased() != repo.fullName.lowercased(), let fork = self.repo(p.headRepo) {
-                try fork.git.run(["fetch", "--quiet", repo.git.path, "\(ref):refs/heads/\(p.headRef)"])
+            let message = "Merge branch '\(p.baseRef)' into \(p.headRef)"
+            let author = (identity ?? "GitHub", noreplyEmail(identity), String?.none)
+            background { [self] in
+                guard repo.git.resolve(ref) == head,
+                      let commit = try? repo.git.commitTree(tree, parents: [head, base], message: message, author: author),
+                      (try? repo.git.run(["update-ref", ref, commit, head])) != nil else { return }
+                if p.headRepo.lowercased() != repo.fullName.lowercased(), let fork = self.repo(p.headRepo) {
+                    _ = try? fork.git.run(["fetch", "--quiet", repo.git.path, "\(ref):refs/heads/\(p.headRef)"])
+                }
+                updatePull(repo.fullName, n) { $0.updatedAt = now() }
             }
-            updatePull(repo.fullName, n) { $0.updatedAt = now() }
             return .json(202, ["message": "Updating pull request branch.", "url": .string("https://github.com/\(repo.fullName)/pull/\(n)")])
         } catch {
             return .json(500, ["message": .string("emulator git failure: \(error)")])

@@ -40,6 +40,8 @@ extension GitHubEmulator {
         public var firstTime = false
         /// Base and head at merge time, so a merged PR keeps listing its own commits.
         public var mergedRange: (base: String, head: String)? = nil
+        /// The head and base mergeability was last computed for (it is computed after the first read).
+        public var mergeabilityKnownFor: String? = nil
         public var updatedAt: String
     }
 
@@ -117,6 +119,10 @@ extension GitHubEmulator {
             case primaryRateLimit(resetIn: Int)
             /// The request is carried out, then the connection is reset: the caller cannot know it landed.
             case lostResponse
+            /// The request is carried out, then answered with this status instead (a 5xx after the work).
+            case appliedThenStatus(Int)
+            /// The request is carried out, then the connection is closed without an answer.
+            case appliedThenDrop
         }
         public var method: String?
         public var pathContains: String
@@ -298,6 +304,28 @@ extension GitHubEmulator {
     public var notModifiedCount: Int { lock.withLock { notModified } }
 
     public func inject(_ fault: Fault) { lock.withLock { faults.append(fault) } }
+
+    /// How long background work (an update-branch merge) waits before it runs, as on GitHub.
+    public var backgroundDelayMilliseconds: Int {
+        get { lock.withLock { backgroundDelay } }
+        set { lock.withLock { backgroundDelay = newValue } }
+    }
+
+    /// Runs `work` after the background delay, off the request that asked for it.
+    func background(_ work: @escaping @Sendable () -> Void) {
+        let delay = lock.withLock { () -> Int in pendingJobs += 1; return backgroundDelay }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(delay)) { [self] in
+            work()
+            lock.withLock { pendingJobs -= 1 }
+        }
+    }
+
+    /// Waits until every background job has run (tests call this before reading the result of an
+    /// update-branch, as a person would wait for GitHub).
+    public func settle(timeout: TimeInterval = 10) {
+        let until = Date().addingTimeInterval(timeout)
+        while lock.withLock({ pendingJobs }) > 0 && Date() < until { usleep(5_000) }
+    }
     public func clearFaults() { lock.withLock { faults.removeAll() } }
 
     // MARK: Helpers (call with the lock held)

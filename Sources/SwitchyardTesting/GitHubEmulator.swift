@@ -22,6 +22,8 @@ public final class GitHubEmulator: @unchecked Sendable {
     var statuses: [Status] = []
     var reactions: [Reaction] = []
     var issueEvents: [IssueEvent] = []
+    var pendingJobs = 0
+    var backgroundDelay = 100
     var tokens: [String: String] = [:]
     var installationTokens: [String: (installation: Int, app: Int, expires: Date)] = [:]
     var apps: [Int: App] = [:]
@@ -32,7 +34,6 @@ public final class GitHubEmulator: @unchecked Sendable {
     var idCounter = 1000
     var numbers: [String: Int] = [:]
     var minted = 0
-    var pendingLostResponse = false
     var notModified = 0
     var runs: [WorkflowRun] = []
     var supportsRunDetails = true
@@ -84,14 +85,13 @@ public final class GitHubEmulator: @unchecked Sendable {
 
     func serve(_ request: ServerRequest) -> ServerReply {
         let identity = authenticate(request)
-        var loseResponse = false
+        var afterwards: ServerReply? = nil
         if let fault = takeFault(request) {
-            if case .reset = fault, lock.withLock({ pendingLostResponse }) {
-                lock.withLock { pendingLostResponse = false }
-                loseResponse = true
-            } else {
+            switch fault {
+            case .after(let reply): afterwards = reply
+            case .before(let reply):
                 record(request, identity: identity, status: 0)
-                return fault
+                return reply
             }
         }
         if let contract, !contract.allows(method: request.method, path: request.path) {
@@ -111,7 +111,7 @@ public final class GitHubEmulator: @unchecked Sendable {
             reply = route(request, identity: identity.login)
         }
         if case .respond(let status, _, _) = reply { record(request, identity: identity.login, status: status) }
-        if loseResponse { return .reset }
+        if let afterwards { return afterwards }
         return withETag(reply, request: request)
     }
 
@@ -162,28 +162,31 @@ public final class GitHubEmulator: @unchecked Sendable {
         return Data(base64Encoded: t).map(Array.init)
     }
 
-    func takeFault(_ r: ServerRequest) -> ServerReply? {
+    /// A fault answers instead of the request (`before`), or after carrying it out (`after`).
+    enum Injected { case before(ServerReply), after(ServerReply) }
+
+    func takeFault(_ r: ServerRequest) -> Injected? {
         lock.withLock {
             for (i, f) in faults.enumerated() where (f.method == nil || f.method == r.method) && r.path.contains(f.pathContains) {
                 let seen = faultCounts[i, default: 0]
                 faultCounts[i] = seen + 1
                 guard seen >= f.skip, seen < f.skip + f.times else { continue }
                 switch f.kind {
-                case .status(let s, let m): return .json(s, ["message": .string(m)])
-                case .reset: return .reset
-                case .slow(let ms): return .delayed(milliseconds: ms, .json(500, ["message": "slow answer"]))
+                case .status(let s, let m): return .before(.json(s, ["message": .string(m)]))
+                case .reset: return .before(.reset)
+                case .slow(let ms): return .before(.delayed(milliseconds: ms, .json(500, ["message": "slow answer"])))
                 case .secondaryRateLimit(let after):
-                    return .json(403, ["message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."],
-                                 headers: [("Retry-After", "\(after)")])
+                    return .before(.json(403, ["message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."],
+                                         headers: [("Retry-After", "\(after)")]))
                 case .tooManyRequests(let after):
-                    return .json(429, ["message": "Too many requests"], headers: [("Retry-After", "\(after)")])
-                case .lostResponse:
-                    pendingLostResponse = true
-                    return .reset
+                    return .before(.json(429, ["message": "Too many requests"], headers: [("Retry-After", "\(after)")]))
+                case .lostResponse: return .after(.reset)
+                case .appliedThenStatus(let s): return .after(.json(s, ["message": "Server Error"]))
+                case .appliedThenDrop: return .after(.drop)
                 case .primaryRateLimit(let resetIn):
                     let reset = Int(Date().timeIntervalSince1970) + resetIn
-                    return .json(403, ["message": "API rate limit exceeded for installation."],
-                                 headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Limit", "5000"), ("X-RateLimit-Reset", "\(reset)")])
+                    return .before(.json(403, ["message": "API rate limit exceeded for installation."],
+                                         headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Limit", "5000"), ("X-RateLimit-Reset", "\(reset)")]))
                 }
             }
             return nil

@@ -36,6 +36,8 @@ public enum ServerReply: Sendable {
     case respond(status: Int, headers: [(String, String)], body: [UInt8])
     /// Close the connection with a TCP reset and no answer.
     case reset
+    /// Close the connection in order (FIN) without an answer: the caller reads an empty reply.
+    case drop
     /// Answer after a pause.
     indirect case delayed(milliseconds: Int, ServerReply)
 
@@ -118,6 +120,9 @@ public final class HTTPServer: @unchecked Sendable {
         var reply = handler(request)
         while case .delayed(let ms, let inner) = reply { usleep(useconds_t(ms * 1000)); reply = inner }
         switch reply {
+        case .drop:
+            shutdown(fd, Int32(SHUT_RDWR))
+            close(fd)
         case .reset:
             var l = linger(l_onoff: 1, l_linger: 0)
             setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))

@@ -57,6 +57,7 @@ struct FaultReplayTests {
 
     /// What a person would see on GitHub, with volatile ids folded.
     static func snapshot(_ gh: GitHubEmulator) throws -> String {
+        gh.settle()
         let repo = gh.repo("acme/widgets")!
         var lines: [String] = []
         for n in 1...4 {

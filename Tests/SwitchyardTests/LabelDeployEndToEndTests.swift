@@ -126,7 +126,7 @@ struct LabelDeployEndToEndTests {
         #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
         // Requests for a labelled PR: permission, deployment lookup, creation and status, sticky comment
         // lookup and creation (GitHub); owner lookup and creation (provisioner).
-        #expect(lab.gh.requests.count == 8, "\(lab.gh.requests)")   // the identity once, then as before
+        #expect(lab.gh.requests.count == 9, "\(lab.gh.requests)")   // the PR as it is now and the identity once, then as before
         #expect(lab.prov.requests.count == 2)
         let created = try #require(lab.prov.all.first)
         #expect(lab.prov.all.count == 1)
@@ -149,7 +149,7 @@ struct LabelDeployEndToEndTests {
         let runs = try lab.settle()
         #expect(runs.allSatisfy { $0.status == 0 }, "\(runs.map(\.stdout))")
         // The stable webhook: comment lookup, deployment and its last status, the new status, the comment edit.
-        #expect(lab.gh.requests.count == 5, "\(lab.gh.requests)")
+        #expect(lab.gh.requests.count == 6, "\(lab.gh.requests)")   // with the pull request's head, for a push made meanwhile
         #expect(lab.prov.requests.count == 2, "one installation read per webhook")
         let ready = try #require(lab.sticky())
         #expect(ready.contains("is ready: [https://widgets-pr-1.test.example.com]"), "\(ready)")

@@ -54,6 +54,7 @@ struct TrustBoundaryTests {
         let before = try #require(gh.headSHA(Self.full, 1))
         let r = try Self.run("update-branch", gh, url, "issue_comment", gh.commentEvent(Self.full, commentID: id))
         #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
+        gh.settle()
         #expect(gh.headSHA(Self.full, 1) != before)
         #expect(Self.bot(gh).count == 1)
         #expect(gh.comments(Self.full, issue: 1).first { $0.id == forged }?.user == "random-rita")

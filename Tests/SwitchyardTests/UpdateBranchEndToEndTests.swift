@@ -42,7 +42,8 @@ struct UpdateBranchEndToEndTests {
         // The reply first ("updating", pinned to the head), the update, then the reply edited to the outcome.
         #expect(first.json?["actions"]?.array?.map { $0["type"]?.string ?? "" } == ["upsert-comment", "update-branch", "upsert-comment"])
 
-        // The branch really moved: a merge commit holding both sides.
+        // The branch really moved (GitHub merges after its 202): a merge commit holding both sides.
+        gh.settle()
         let repo = try #require(gh.repo("acme/widgets"))
         let newHead = try #require(gh.headSHA("acme/widgets", 1))
         #expect(newHead != oldHead)

@@ -142,12 +142,28 @@ extension CherryPick: Capability {
         let github = try context.github()
         let settings = Settings(config: context.config, repo: repo)
         var requests = try only ?? requestsFromGitHub(pull: pull, ref: ref, merger: merger, settings: settings, context: context)
-        // A target whose sticky reply says done needs nothing more: a replayed event creates nothing new.
+        // What each target's reply says so far (its hidden state): a target done needs nothing more, so a
+        // replayed event creates nothing new.
         let mine = try github.ownComments(on: ref)
-        requests.removeAll { r in
-            mine.contains { Self.targetMarker(r.target).found(in: $0.body)?.state?["outcome"]?.string == "done" }
+        var said: [String: JSON] = [:]
+        for c in mine {
+            for m in Marker.all(in: c.body ?? "") where m.key.hasPrefix(Self.targetMarker("").key) {
+                if let state = m.state, let target = state["target"]?.string { said[target] = state }
+            }
         }
-        guard !requests.isEmpty else { return .ignore("nothing left to cherry-pick for #\(pull.number)") }
+        requests.removeAll { said[$0.target]?["outcome"]?.string == "done" }
+        let hasNote = mine.contains { Self.pendingMarker.found(in: $0.body) != nil }
+        guard !requests.isEmpty else {
+            // Everything was done, but a run cut short may not have finished the bookkeeping after it.
+            var catchUp: [Action] = []
+            if let d = settings.doneLabel, said.values.contains(where: { $0["outcome"]?.string == "done" }),
+               !(pull.labels ?? []).contains(where: { $0.name == d }) {
+                catchUp.append(.addLabels(issue: ref, labels: [d]))
+            }
+            if hasNote { catchUp.append(Self.note(ref, said)) }
+            return catchUp.isEmpty ? .ignore("nothing left to cherry-pick for #\(pull.number)")
+                : .perform(catchUp, message: "nothing left to cherry-pick for #\(pull.number); its labels and note are current")
+        }
         if context.dryRun {
             return Plan(outcome: .planned, actions: [], message: "would cherry-pick #\(pull.number) to "
                         + requests.map { "\($0.target) as \(Self.branchName(pr: pull.number, target: $0.target))" }.joined(separator: ", "))
@@ -155,7 +171,8 @@ extension CherryPick: Capability {
         let source: Source
         do { source = try self.source(of: pull, repo: repo, github: github) } catch {
             // Nothing could be read to pick from: every target says so, and the platform is told to retry.
-            let why = SwitchyardError.from(error).message + "."
+            let message = SwitchyardError.from(error).message
+            let why = message.hasSuffix(".") ? message : message + "."
             let jobs = requests.map { Job(pull: ref, title: pull.title, body: "", source: .squash(""), request: $0) }
             return Plan(outcome: .failed, actions: replies(pull: ref, results: jobs.map { ($0, .failed(why), []) }, settings: settings),
                         message: "could not read what #\(pull.number) merged: \(why)")
@@ -170,23 +187,21 @@ extension CherryPick: Capability {
             let (outcome, skipped) = perform(job, settings: settings, github: github, writer: writer, lease: lease)
             return (job, outcome, skipped)
         }
-        let summary = results.map { job, outcome, _ -> String in
-            switch outcome {
-            case .created(let n, _), .existing(let n, _): "\(job.request.target): #\(n)"
-            case .inProgress: "\(job.request.target): in progress elsewhere"
-            case .conflict: "\(job.request.target): conflict"
-            case .missingTarget: "\(job.request.target): no such branch"
-            case .alreadyOnTarget: "\(job.request.target): already there"
-            case .failed(let why): "\(job.request.target): failed (\(why))"
-            }
-        }.joined(separator: "; ")
+        let summary = results.map { Self.summary($0.0.request.target, $0.1) }.joined(separator: "; ")
         let failed = results.contains { if case .failed = $0.1 { true } else { false } }
         let busy = results.contains { $0.1 == .inProgress }
         var actions = replies(pull: ref, results: results, settings: settings)
-        // The note written while the PR was open now says what happened.
-        if !failed, !busy, try github.comment(on: ref, marked: Self.pendingMarker) != nil {
-            actions.append(.upsertComment(issue: ref, body: "Cherry-picks after merge: " + summary + ".", marker: Self.pendingMarker))
+        // The note written while the PR was open now says what happened, every target included.
+        if !failed, !busy, hasNote {
+            for (job, outcome, _) in results { said[job.request.target] = Self.replyState(job.request.target, outcome) }
+            actions.append(Self.note(ref, said))
         }
         return Plan(outcome: failed ? .failed : .done, actions: actions, message: summary)
+    }
+
+    /// The note on a merged PR: every target's outcome, in the order of the targets' names.
+    static func note(_ ref: IssueRef, _ said: [String: JSON]) -> Action {
+        let lines = said.keys.sorted().compactMap { said[$0]?["summary"]?.string }
+        return .upsertComment(issue: ref, body: "Cherry-picks after merge: " + lines.joined(separator: "; ") + ".", marker: pendingMarker)
     }
 }

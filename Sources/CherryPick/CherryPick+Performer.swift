@@ -53,7 +53,7 @@ extension CherryPick {
             || commit.message.hasPrefix("switchyard: apply ")
         guard ours else { return .foreign }
         guard let date = commit.committer?.date.flatMap(ISO8601.parse) else { return .stale }
-        return writer.now() - date > lease ? .stale : .fresh
+        return writer.now() - date >= lease ? .stale : .fresh
     }
 
     /// The branch a job uses: `cherry-pick-<n>-to-<target>`, or `…-2`, `…-3` when a person already has a
@@ -155,7 +155,8 @@ extension CherryPick {
         } catch let e as GitHubError where e.status == 403 {
             return (.failed("GitHub refused (403); the app may lack permission to push to \(repo.fullName)."), skipped)
         } catch {
-            return (.failed(SwitchyardError.from(error).message + "."), skipped)
+            let message = SwitchyardError.from(error).message
+            return (.failed(message.hasSuffix(".") ? message : message + "."), skipped)
         }
     }
 

@@ -174,6 +174,30 @@ public struct CherryPick: Sendable {
     /// The one reply per target, edited as the outcome changes (a failure is replaced by the success).
     public static func targetMarker(_ target: String) -> Marker { Marker(function: name, "target", target) }
 
+    /// A target's outcome in a few words, for the note on the merged PR and the response.
+    public static func summary(_ target: String, _ outcome: Outcome) -> String {
+        switch outcome {
+        case .created(let n, _), .existing(let n, _): "\(target): #\(n)"
+        case .inProgress: "\(target): in progress elsewhere"
+        case .conflict: "\(target): conflict"
+        case .missingTarget: "\(target): no such branch"
+        case .alreadyOnTarget: "\(target): already there"
+        case .failed(let why): "\(target): failed (\(why))"
+        }
+    }
+
+    /// The hidden state of a target's reply: the outcome, and its summary for the note.
+    public static func replyState(_ target: String, _ outcome: Outcome) -> JSON {
+        let kind: String = switch outcome {
+        case .created, .existing, .alreadyOnTarget: "done"
+        case .inProgress: "busy"
+        case .conflict: "conflict"
+        case .missingTarget: "missing"
+        case .failed: "failed"
+        }
+        return ["target": .string(target), "outcome": .string(kind), "summary": .string(summary(target, outcome))]
+    }
+
     /// Replies and labels for what the performer did: one sticky reply per target.
     public func replies(pull: IssueRef, results: [(Job, Outcome, skipped: [String])], settings: Settings) -> [Action] {
         var actions: [Action] = []
@@ -184,8 +208,8 @@ public struct CherryPick: Sendable {
             let marker = Self.targetMarker(t)
             let skippedNote = skipped.isEmpty ? "" :
                 " Already on `\(t)`, so skipped: " + skipped.map { "`\($0.prefix(10))`" }.joined(separator: ", ") + "."
-            func reply(_ text: String, state: String) -> Action {
-                .upsertComment(issue: pull, body: text, marker: marker.with(state: ["outcome": .string(state)]))
+            func reply(_ text: String, state _: String) -> Action {
+                .upsertComment(issue: pull, body: text, marker: marker.with(state: Self.replyState(t, outcome)))
             }
             switch outcome {
             case .created(let n, let url), .existing(let n, let url):

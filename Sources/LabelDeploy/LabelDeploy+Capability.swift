@@ -144,15 +144,22 @@ extension LabelDeploy: Capability {
                                             marker: Self.marker)], message: "retrying the creation of \(live.name)")
         }
         if let live, live.version == version {
-            if try github.comment(on: ref, marked: Self.marker) != nil { return .ignore("\(live.name) already runs \(version)") }
-            // An earlier delivery created it but failed before saying so: finish its work.
-            if context.dryRun { return Plan(outcome: .planned, message: "would announce \(live.name)") }
-            try deploymentStart(ref, sha: pull.head.sha, server: live.id, settings: s, github: github)
+            let announced = try github.comment(on: ref, marked: Self.marker) != nil
             if live.state == "stable" {
+                if announced { return .ignore("\(live.name) already runs \(version)") }
+                // An earlier delivery created it but failed before saying so: finish its work.
+                if context.dryRun { return Plan(outcome: .planned, message: "would announce \(live.name)") }
+                try deploymentStart(ref, sha: pull.head.sha, server: live.id, settings: s, github: github)
                 return try pullRequestServerChanged(ref, server: live, newState: "stable", oldState: "creation-in-progress", context: context)
             }
-            return .perform([.upsertComment(issue: ref, body: Self.body(.creating(live.name, profile: profile, version: version, by: who, retry: false)),
-                                            marker: Self.marker)], message: "creating \(live.name) (\(profile.size), \(version))")
+            // Asked for by an earlier delivery that was cut short: its deployment and comment are finished
+            // here (both are written idempotently), and the webhook reports the rest.
+            if context.dryRun { return Plan(outcome: .planned, message: "would announce \(live.name)") }
+            try deploymentStart(ref, sha: pull.head.sha, server: live.id, settings: s, github: github)
+            let note: Note = live.state.hasPrefix("update") ? .updating(live.name, version: version)
+                : .creating(live.name, profile: profile, version: version, by: who, retry: false)
+            return .perform([.upsertComment(issue: ref, body: Self.body(note), marker: Self.marker)],
+                            message: "\(live.name) is \(live.state) at \(version)")
         }
         if let live, !(live.state == "stable" || live.state.hasPrefix("update")) {
             return .ignore("\(live.name) is \(live.state); the update waits for the next push")
@@ -255,8 +262,20 @@ extension LabelDeploy: Capability {
 
     func teardown(_ ref: IssueRef, settings s: Settings, context: CapabilityContext, why: String) throws -> Plan {
         let backend = try backend(s, repo: ref.repo, context: context)
-        let live = try backend.servers(owner: Self.owner(ref)).filter { !$0.isGone }
-        guard !live.isEmpty else { return .ignore("no test server for #\(ref.number)") }
+        let all = try backend.servers(owner: Self.owner(ref))
+        let live = all.filter { !$0.isGone }
+        guard !live.isEmpty else {
+            // Deleted by an earlier delivery that was cut short before saying so: finish its bookkeeping.
+            let gone = all.filter(\.isGone).map(\.name)
+            let github = try context.github()
+            guard !gone.isEmpty, let sticky = try github.comment(on: ref, marked: Self.marker)?.body, !sticky.contains("🗑️") else {
+                return .ignore("no test server for #\(ref.number)")
+            }
+            if context.dryRun { return Plan(outcome: .planned, message: "would report \(gone.joined(separator: ", ")) deleted") }
+            try deploymentStatus(ref, state: "inactive", url: nil, description: "Test server deleted", settings: s, github: github)
+            return .perform([.upsertComment(issue: ref, body: Self.body(.deleted(gone, why: why)), marker: Self.marker)],
+                            message: "\(gone.joined(separator: ", ")) deleted")
+        }
         if context.dryRun { return Plan(outcome: .planned, message: "would delete " + live.map(\.name).joined(separator: ", ")) }
         for server in live { try backend.delete(server.id) }
         let github = try context.github()

@@ -304,6 +304,8 @@ extension GitHubEmulator {
     public var notModifiedCount: Int { lock.withLock { notModified } }
 
     public func inject(_ fault: Fault) { lock.withLock { faults.append(fault) } }
+    /// How many injected faults have fired so far.
+    public var faultsFired: Int { lock.withLock { fired } }
 
     /// How long background work (an update-branch merge) waits before it runs, as on GitHub.
     public var backgroundDelayMilliseconds: Int {

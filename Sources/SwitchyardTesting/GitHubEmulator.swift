@@ -23,6 +23,7 @@ public final class GitHubEmulator: @unchecked Sendable {
     var reactions: [Reaction] = []
     var issueEvents: [IssueEvent] = []
     var pendingJobs = 0
+    var fired = 0
     var backgroundDelay = 100
     var tokens: [String: String] = [:]
     var installationTokens: [String: (installation: Int, app: Int, expires: Date)] = [:]
@@ -170,7 +171,8 @@ public final class GitHubEmulator: @unchecked Sendable {
             for (i, f) in faults.enumerated() where (f.method == nil || f.method == r.method) && r.path.contains(f.pathContains) {
                 let seen = faultCounts[i, default: 0]
                 faultCounts[i] = seen + 1
-                guard seen >= f.skip, seen < f.skip + f.times else { continue }
+                guard seen >= f.skip, seen - f.skip < f.times else { continue }
+                fired += 1
                 switch f.kind {
                 case .status(let s, let m): return .before(.json(s, ["message": .string(m)]))
                 case .reset: return .before(.reset)

@@ -220,6 +220,8 @@ public final class ProvisionerEmulator: @unchecked Sendable {
     /// Injects one fault: after `skip` calls, the next fails (a slow answer still does the work).
     public func inject(skip: Int, _ kind: Fault) { lock.withLock { fault = (skip, kind); served = 0 } }
     public func clearFaults() { lock.withLock { fault = nil } }
+    /// True once the injected fault has fired.
+    public var faultFired: Bool { lock.withLock { fault.map { served > $0.skip } ?? false } }
 
     func serve(_ r: ServerRequest) -> ServerReply {
         let reply: ServerReply = lock.withLock {

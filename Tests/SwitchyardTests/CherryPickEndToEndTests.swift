@@ -159,6 +159,51 @@ struct CherryPickEndToEndTests {
         #expect(botComments(gh, n).count == 2)
     }
 
+    @Test func changesAlreadyOnTheTargetAreSkippedAndSaid() throws {
+        let (gh, url) = try world()
+        // The fix was already made on release-1.0 by hand.
+        try gh.commit(full, branch: "release-1.0", files: ["src/a.txt": "one\ntwo fixed\nthree\n"], message: "Same fix on the release")
+        let releaseHead = gh.repo(full)?.git.resolve("refs/heads/release-1.0")
+        let n = try pull(gh, branch: "fix", commits: [("src/a.txt", "one\ntwo fixed\nthree\n")])
+        try gh.mergePull(full, n, method: .squash)
+        var r = try run(gh, url, "issue_comment", comment(gh, n, "/cherry-pick release-1.0"))
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
+        #expect(r.json?["message"]?.string?.contains("already there") == true)
+        // No empty commit, no branch, no PR; one reply that says so.
+        #expect(gh.repo(full)?.git.resolve("refs/heads/release-1.0") == releaseHead)
+        #expect(gh.repo(full)?.git.resolve("refs/heads/cherry-pick-\(n)-to-release-1.0") == nil)
+        #expect(gh.pull(full, n + 1) == nil)
+        #expect(botComments(gh, n).count == 1)
+        #expect(botComments(gh, n)[0].contains("nothing to cherry-pick to `release-1.0`"))
+        // One of two commits already there: the other is picked, the reply names the one skipped.
+        try gh.commit(full, branch: "release-2.0", files: ["r1.txt": "1\n"], message: "r1 by hand")
+        let m = try pull(gh, branch: "two", commits: [("r1.txt", "1\n"), ("r2.txt", "2\n")], title: "Two")
+        try gh.mergePull(full, m, method: .rebase)
+        r = try run(gh, url, "issue_comment", comment(gh, m, "/cherry-pick release-2.0"))
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
+        let tip = try #require(gh.repo(full)?.git.resolve("refs/heads/cherry-pick-\(m)-to-release-2.0"))
+        #expect(try gh.repo(full)!.git.git("rev-list", "--count", "refs/heads/release-2.0..\(tip)") == "1")
+        #expect(botComments(gh, m).first?.contains("Already on `release-2.0`, so skipped") == true, "\(botComments(gh, m))")
+    }
+
+    @Test func anUnexpected404MidPickIsAFailureThatSaysSoAndIsRetried() throws {
+        let (gh, url) = try world()
+        let n = try pull(gh, branch: "fix", commits: [("src/a.txt", "one\ntwo fixed\nthree\n")])
+        try gh.mergePull(full, n, method: .squash)
+        gh.inject(.init(method: "POST", pathContains: "/merges", times: 1, kind: .status(404, "Not Found")))
+        let payload = comment(gh, n, "/cherry-pick release-1.0")
+        let r = try run(gh, url, "issue_comment", payload)
+        // Not "bad input": GitHub failed; the delivery is failed (exit 1) and the requester is told.
+        #expect(r.status == 1, "\(r.stdout)")
+        #expect(r.json?["outcome"]?.string == "failed")
+        #expect(botComments(gh, n).first?.contains("failed") == true)
+        // The redelivery (once the claim's lease has passed) finishes, and the reply becomes the success.
+        let again = try run(gh, url, "issue_comment", payload, config: try Support.writeConfig("defaults:\n  cherry-pick: { lease-seconds: 0 }\n"))
+        #expect(again.json?["outcome"]?.string == "done", "\(again.stdout)")
+        #expect(botComments(gh, n).count == 1)
+        #expect(botComments(gh, n)[0].contains("cherry-picked to `release-1.0` in #\(n + 1)"))
+    }
+
     @Test func aRealConflictGetsARecipeAndLeavesNothingBehind() throws {
         let (gh, url) = try world()
         try gh.commit(full, branch: "release-1.0", files: ["src/a.txt": "one\nTWO ON RELEASE\nthree\n"], message: "Release-only edit")

@@ -208,6 +208,24 @@ struct LabelDeployEndToEndTests {
         #expect(lab.gh.comments(Self.full, issue: 1).filter { $0.body.contains("@random-rita") }.count == 1)
     }
 
+    @Test func aPushDuringCreationIsAppliedWhenTheServerIsStable() throws {
+        let lab = try Lab()
+        var r = try lab.pr("labeled", label: Self.cloud)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        // A push while the server is being created: nothing can be updated yet.
+        try lab.gh.commit(Self.full, branch: "feature", files: ["src/c.txt": "c\n"], message: "Add c")
+        let head = try #require(lab.gh.headSHA(Self.full, 1))
+        r = try lab.pr("synchronize")
+        #expect(lab.writes("PUT", "/api/installation").isEmpty)
+        // Stable: the server is announced and brought to the new head at once, not at the next push.
+        try lab.settle()
+        let put = try #require(lab.writes("PUT", "/api/installation").first)
+        #expect(put.body.contains("\"Version\":\"\(head.prefix(7))\""), "\(put.body)")
+        try lab.settle()
+        #expect(lab.sticky()?.contains("was updated to version `\(head.prefix(7))`") == true, "\(lab.sticky() ?? "")")
+        #expect(lab.stickies.count == 1)
+    }
+
     @Test func newCommitsUpdateTheServerOnceTheImageIsBuilt() throws {
         let lab = try Lab(config: "defaults:\n  deploy:\n    image-check:\n      status: ci/image\n")
         var head = try #require(lab.gh.headSHA(Self.full, 1))

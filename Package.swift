@@ -19,6 +19,7 @@ let functions: [(name: String, library: String, extra: [String])] = [
 let package = Package(
     name: "switchyard",
     products: [
+        .executable(name: "switchyard", targets: ["switchyard"]),
         .executable(name: "github-emulator", targets: ["github-emulator"]),
         .executable(name: "playground", targets: ["playground"]),
         .executable(name: "fuzz-functions", targets: ["fuzz-functions"]),
@@ -30,17 +31,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
     ],
     targets: [
-        // libcurl, loaded on first use and wrapped so that its variadic setopt calls are callable from Swift.
-        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        // OpenSSL, for TLS (linked statically into release builds).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // The HTTP/1.1 client: its own DNS stub resolver, OpenSSL for TLS, proxies, kept-alive connections.
+        .target(name: "CHTTP", dependencies: ["COpenSSL"]),
         // libyaml, for the config and the manifests (linked statically into release builds).
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // Pure value types: events, commands, plans, replies, errors, config. No I/O.
         .target(name: "SwitchyardCore", dependencies: ["CYAML"], swiftSettings: strict),
-        // Real clients: HTTP over libcurl, GitHub REST, GitHub App auth.
+        // Real clients: GitHub REST over the HTTP client, GitHub App auth.
         .target(
             name: "SwitchyardGitHub",
             dependencies: [
-                "SwitchyardCore", "CCurl",
+                "SwitchyardCore", "CHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -49,7 +52,7 @@ let package = Package(
         .target(
             name: "SwitchyardRuntime",
             dependencies: [
-                "SwitchyardCore", "SwitchyardGitHub", "CCurl",
+                "SwitchyardCore", "SwitchyardGitHub", "CHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
@@ -73,7 +76,7 @@ let package = Package(
         .testTarget(
             name: "SwitchyardTests",
             dependencies: [
-                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting",
+                "SwitchyardCore", "SwitchyardGitHub", "SwitchyardRuntime", "SwitchyardTesting", "CHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ] + functions.map { .target(name: $0.library) },
@@ -90,6 +93,10 @@ for f in functions {
         name: f.name, dependencies: ["SwitchyardRuntime", .target(name: f.library)], path: "functions/\(f.name)",
         exclude: ["function.yaml", "README.md"] + f.extra, swiftSettings: strict))
 }
+
+// Every function in one binary (the Lambda package, images): chosen by its name, first argument or _HANDLER.
+package.targets.append(.executableTarget(
+    name: "switchyard", dependencies: ["SwitchyardRuntime", "SwitchyardGitHub"] + functions.map { .target(name: $0.library) }, swiftSettings: strict))
 
 // libFuzzer targets exist only in fuzzing builds: SWITCHYARD_FUZZ=1 swift build --product fuzz-parsers
 // -Xswiftc -sanitize=fuzzer -Xswiftc -use-ld=lld --scratch-path .build-fuzz (see fuzz/README.md).

@@ -154,7 +154,7 @@ public struct GitLabBackend: PipelineBackend {
         let url = baseURL + path.text
         let r: HTTPResponse
         do {
-            r = try CurlTransport().send(HTTPRequest(method: method, url: url,
+            r = try NetworkTransport().send(HTTPRequest(method: method, url: url,
                                                      headers: [("PRIVATE-TOKEN", token), ("Content-Type", "application/json"), ("User-Agent", "switchyard")],
                                                      body: json.map { Array($0.encoded().utf8) } ?? []),
                                          timeoutMilliseconds: max(100, min(8_000, deadline.remainingMilliseconds - 100)))

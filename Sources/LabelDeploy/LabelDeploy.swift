@@ -158,7 +158,7 @@ public struct LabelDeploy: Sendable {
         var o: [String: JSON] = ["text": .string(text), "username": "switchyard"]
         if let channel { o["channel"] = .string(channel) }
         do {
-            let r = try CurlTransport().send(HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
+            let r = try NetworkTransport().send(HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
                                                          body: Array(JSON.object(o).encoded().utf8)),
                                              timeoutMilliseconds: max(100, min(5_000, deadline.remainingMilliseconds - 100)))
             if (200..<300).contains(r.status) { return true }

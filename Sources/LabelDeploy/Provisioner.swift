@@ -108,7 +108,7 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
     private var accessToken: String?
 
     public init(baseURL: String, auth: ProvisionerAuth, deadline: Deadline, logger: Logger, cacheDirectory: String?,
-                transport: any HTTPTransport = CurlTransport()) {
+                transport: any HTTPTransport = NetworkTransport()) {
         var b = baseURL
         while b.hasSuffix("/") { b.removeLast() }
         self.baseURL = b; self.auth = auth; self.deadline = deadline; self.logger = logger

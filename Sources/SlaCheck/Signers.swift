@@ -70,7 +70,7 @@ public struct Signers: Sendable, Equatable {
 /// Reads signer sources. A failure says which source and why, never a secret.
 public struct SignerLoader: Sendable {
     public var transport: any HTTPTransport
-    public init(transport: any HTTPTransport = CurlTransport()) { self.transport = transport }
+    public init(transport: any HTTPTransport = NetworkTransport()) { self.transport = transport }
 
     public func load(_ source: SignerSource, github: some SlaCheckGitHub, deadline: Deadline) -> Result<Signers, SwitchyardError> {
         switch source {

@@ -23,7 +23,14 @@ public struct SlashDispatch: Capability {
     }
 
     /// `environment` nil: the process environment, read only when a routed function needs it.
-    public init(environment: [String: String]? = nil) { self.given = environment }
+    /// Where routed functions are found: beside this binary by default; `multiCall` when this process
+    /// is the `switchyard` binary that holds every function.
+    let siblingsGiven: Siblings?
+
+    public init(environment: [String: String]? = nil, siblings: Siblings? = nil) {
+        self.given = environment
+        self.siblingsGiven = siblings
+    }
 
     /// The whole environment, passed on to exec'd functions.
     var environment: [String: String] { given ?? Environment.process().values }
@@ -35,12 +42,19 @@ public struct SlashDispatch: Capability {
     }
 
     var binaryDirectory: String {
+        let path = Self.executablePath
+        return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+    }
+
+    /// This process's executable, as the kernel knows it.
+    public static var executablePath: String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard n > 0 else { return "." }
-        let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+
+    var siblings: Siblings { siblingsGiven ?? .directory(binaryDirectory) }
 
     /// The routing table, read once: the full one serves for triggers too.
     func table(triggersOnly: Bool = false) throws -> RoutingTable {
@@ -130,7 +144,7 @@ public struct SlashDispatch: Capability {
 
     func forwardAll(_ functions: [String], context: CapabilityContext) -> [RoutedResult] {
         Forwarder(environment: environment).forwardAll(context.request, to: functions.map {
-            ($0, Transport.forFunction($0, config: context.config, binaryDirectory: binaryDirectory))
+            ($0, Transport.forFunction($0, config: context.config, siblings: siblings))
         }, deadline: context.deadline)
     }
 
@@ -171,7 +185,7 @@ public struct SlashDispatch: Capability {
             return .reject(unknown(command.name, table: table, slash: chat.command))
         }
         let forwarder = Forwarder(environment: environment)
-        let transport = Transport.forFunction(route.function, config: context.config, binaryDirectory: binaryDirectory)
+        let transport = Transport.forFunction(route.function, config: context.config, siblings: siblings)
         // Slack gives 3 s; Mattermost waits longer (configurable). Past the budget, answer "working on it"
         // now and deliver the result to response_url.
         let budget = chat.platform == .slack ? 2_500 : (chatConfig?["mattermost-ack-ms"]?.int ?? 25_000)
@@ -188,7 +202,7 @@ public struct SlashDispatch: Capability {
         let text = result.body?["text"]?.string ?? result.error ?? "\(route.function) did not answer."
         if acked.value, let url = chat.responseURL, context.mayPostToChat(url) {
             let reply: JSON = ["response_type": .string(result.body?["response_type"]?.string ?? "ephemeral"), "text": .string(text)]
-            _ = try? CurlTransport().send(HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
+            _ = try? NetworkTransport().send(HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
                                                       body: Array(reply.encoded().utf8)), timeoutMilliseconds: 5_000)
         }
         var plan = Plan(outcome: Outcome(rawValue: result.body?["outcome"]?.string ?? "") ?? (result.error == nil ? .done : .failed), message: text)

@@ -4,16 +4,30 @@ import SwitchyardRuntime
 
 /// How a routed function is reached, per the `functions:` section of the config.
 public enum Transport: Sendable, Equatable {
-    /// The sibling binary (or `path`), fed the original request as a pipe child.
-    case exec(path: String)
+    /// The sibling binary (or `path`), fed the original request as a pipe child; `arguments` select the
+    /// function when the binary is the multi-call `switchyard`.
+    case exec(path: String, arguments: [String] = [])
     /// POST the original request to a URL (Lambda Function URL, OpenFaaS, any HTTP function).
     case http(url: String)
 
-    public static func forFunction(_ name: String, config: Config, binaryDirectory: String) -> Transport {
+    public static func forFunction(_ name: String, config: Config, siblings: Siblings) -> Transport {
         let f = config.global(["functions", name])
         if f?["transport"]?.string == "http", let url = f?["url"]?.string { return .http(url: url) }
-        return .exec(path: f?["path"]?.string ?? "\(binaryDirectory)/\(name)")
+        if let path = f?["path"]?.string { return .exec(path: path) }
+        switch siblings {
+        case .directory(let dir): return .exec(path: "\(dir)/\(name)")
+        case .multiCall(let path): return .exec(path: path, arguments: [name])
+        }
     }
+}
+
+/// Where sibling functions are found when the config names no transport.
+public enum Siblings: Sendable, Equatable {
+    /// One binary per function, side by side (CGI folders, images).
+    case directory(String)
+    /// This process is the multi-call `switchyard` binary (the Lambda package): siblings are the same
+    /// binary, run with the function's name as their first argument.
+    case multiCall(String)
 }
 
 /// One routed function's answer.
@@ -42,7 +56,7 @@ public struct Forwarder: Sendable {
     public init(environment: [String: String]) {
         var env = environment
         // The child always runs as a pipe; it must not think it is under CGI, OpenFaaS or Lambda.
-        for k in env.keys where k == "GATEWAY_INTERFACE" || k == "AWS_LAMBDA_RUNTIME_API" || k.hasPrefix("Http_")
+        for k in env.keys where k == "GATEWAY_INTERFACE" || k == "AWS_LAMBDA_RUNTIME_API" || k == "_HANDLER" || k.hasPrefix("Http_")
             || k == "REQUEST_METHOD" || k == "CONTENT_LENGTH" || k == "CONTENT_TYPE" || k.hasPrefix("HTTP_") {
             env.removeValue(forKey: k)
         }
@@ -56,9 +70,10 @@ public struct Forwarder: Sendable {
         var results: [String: RoutedResult] = [:]
         var children: [(String, Subprocess.Child)] = []
         for (function, transport) in targets {
-            guard case .exec(let path) = transport else { continue }
+            guard case .exec(let path, let arguments) = transport else { continue }
             do {
-                children.append((function, try Subprocess.start(Subprocess.Spec(path: path, environment: childEnvironment(deadline),
+                children.append((function, try Subprocess.start(Subprocess.Spec(path: path, arguments: arguments,
+                                                                                 environment: childEnvironment(deadline),
                                                                                  stdin: envelope(request)))))
             } catch {
                 results[function] = RoutedResult(function: function, status: 500, body: nil, error: error.message, timedOut: false)
@@ -100,7 +115,7 @@ public struct Forwarder: Sendable {
         let headers = request.headers.filter { !["host", "content-length", "connection", "transfer-encoding"].contains($0.key) }
             .map { ($0.key, $0.value) }
         do {
-            let r = try CurlTransport().send(HTTPRequest(method: "POST", url: url, headers: headers, body: request.body),
+            let r = try NetworkTransport().send(HTTPRequest(method: "POST", url: url, headers: headers, body: request.body),
                                              timeoutMilliseconds: max(100, deadline.remainingMilliseconds - 50))
             let body = try? JSON.parse(r.body)
             return RoutedResult(function: function, status: r.status, body: body,

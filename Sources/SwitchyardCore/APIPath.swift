@@ -3,7 +3,7 @@
 /// Literal segments are `StaticString`s, so a value from a payload, a config, a comment or bot state
 /// can only enter a path through a typed part (`RepoRef`, `SHA`, `GitRef`, `Segment`, a number), each
 /// of which refuses what its kind does not allow. A `.` or `..` segment can never be formed, so no
-/// dot-segment collapsing (by libcurl or a proxy) can move a request to another resource.
+/// dot-segment collapsing (by an HTTP client or a proxy) can move a request to another resource.
 ///
 /// ```swift
 /// APIPath.repo(ref) / "pulls" / 42 / "update-branch"   // /repos/acme/widgets/pulls/42/update-branch

@@ -26,7 +26,7 @@ public final class GitHubClient: @unchecked Sendable {
     private var identity: String??
 
     public init(baseURL: String = "https://api.github.com", credentials: GitHubCredentials,
-                transport: any HTTPTransport = CurlTransport(), deadline: Deadline, logger: Logger, botLogin: String? = nil) {
+                transport: any HTTPTransport = NetworkTransport(), deadline: Deadline, logger: Logger, botLogin: String? = nil) {
         var url = baseURL
         while url.hasSuffix("/") { url.removeLast() }
         self.baseURL = url

@@ -1,4 +1,4 @@
-import CCurl
+import CHTTP
 import SwitchyardCore
 
 #if canImport(Glibc)
@@ -44,19 +44,21 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// so even a POST may be retried.
     public var notSent: Bool
     public var isTimeout: Bool
-    /// True when trying again cannot help (a certificate that does not verify, libcurl missing).
+    /// True when trying again cannot help (a certificate that does not verify, a malformed URL).
     public var isPermanent: Bool = false
     public var description: String { "transport error \(code): \(message)" }
 }
 
-/// Sends HTTP requests. The real one is `CurlTransport`; tests may wrap it.
+/// Sends HTTP requests. The real one is `NetworkTransport`; tests may wrap it.
 public protocol HTTPTransport: Sendable {
     /// Sends `request`, waiting at most `timeoutMilliseconds` (0: no limit). Throws `TransportError`.
     func send(_ request: HTTPRequest, timeoutMilliseconds: Int) throws -> HTTPResponse
 }
 
-/// HTTP over libcurl: synchronous, no event loop, nothing started before the first request.
-public struct CurlTransport: HTTPTransport {
+/// HTTP over the CHTTP client: synchronous, no event loop, nothing started before the first request.
+/// Its own DNS stub resolver means no NSS module, and so no shared library, is ever loaded; TLS is
+/// OpenSSL, linked statically into release builds; one kept-alive connection per origin is reused.
+public struct NetworkTransport: HTTPTransport {
     public var connectTimeoutMilliseconds: Int
 
     public init(connectTimeoutMilliseconds: Int = 3_000) {
@@ -65,22 +67,23 @@ public struct CurlTransport: HTTPTransport {
 
     public func send(_ request: HTTPRequest, timeoutMilliseconds: Int) throws -> HTTPResponse {
         let headerLines = request.headers.map { "\($0.0): \($0.1)" }
-        var out = ccurl_response()
+        var out = chttp_response()
         let connectTimeout = timeoutMilliseconds > 0 ? min(connectTimeoutMilliseconds, timeoutMilliseconds) : connectTimeoutMilliseconds
         let rc: Int32 = withCStrings(headerLines) { pointers in
             request.body.withUnsafeBytes { body in
-                ccurl_perform(request.method, request.url, pointers, headerLines.count,
+                chttp_perform(request.method, request.url, pointers, headerLines.count,
                               body.baseAddress, body.count, timeoutMilliseconds, connectTimeout, &out)
             }
         }
-        defer { ccurl_response_free(&out) }
+        defer { chttp_response_free(&out) }
         if rc != 0 {
             let message = withUnsafeBytes(of: &out.error) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            // 6: couldn't resolve host, 7: couldn't connect; 28: timeout; 35, 51, 60: TLS failures.
-            throw TransportError(code: Int(rc), message: message, notSent: [6, 7, 35, 51, 60].contains(rc), isTimeout: rc == 28,
-                                 isPermanent: [51, 60, 2].contains(rc))
+            // 6: the name did not resolve, 7: no connection; 28: timeout; 35, 60: TLS. A request that
+            // never left surely did not arrive, so even a POST may be sent again.
+            throw TransportError(code: Int(rc), message: message, notSent: [5, 6, 7, 35, 60].contains(rc), isTimeout: rc == 28,
+                                 isPermanent: [1, 3, 60].contains(rc))
         }
         let body = out.body.map { Array(UnsafeBufferPointer(start: UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self), count: out.body_len)) } ?? []
         let headerText = out.headers.map { String(decoding: UnsafeBufferPointer(start: UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self), count: out.headers_len), as: UTF8.self) } ?? ""

@@ -8,7 +8,8 @@ import Musl
 #endif
 
 /// The process environment as a value: read once at the edge, passed down, built from a
-/// dictionary literal in tests. Secrets come from `NAME` or from the file named by `NAME_FILE`.
+/// dictionary literal in tests. Secrets come from `NAME`, from the file named by `NAME_FILE`, or on AWS
+/// Lambda from Secrets Manager or Parameter Store through `NAME_FROM` (see `AWSSecrets`).
 public struct Environment: Sendable {
     public var values: [String: String]
 
@@ -33,11 +34,15 @@ public struct Environment: Sendable {
         return v
     }
 
-    /// A secret from `name` or from the file at `name_FILE` (trailing newline removed).
-    /// Throws `misconfigured` when the file is named but unreadable.
+    /// A secret from `name`, from the file at `name_FILE` (trailing newline removed), or from the
+    /// reference in `name_FROM`. Throws `misconfigured` when the file or reference cannot be read.
     public func secret(_ name: String) throws -> String? {
         if let v = self[name] { return v }
-        guard let path = self[name + "_FILE"] else { return nil }
+        guard let path = self[name + "_FILE"] else {
+            guard let reference = self[name + "_FROM"] else { return nil }
+            let v = try AWSSecrets.resolve(reference, variable: name, environment: values)
+            return v.isEmpty ? nil : v
+        }
         guard let bytes = Files.read(path, limit: 1 << 16) else {
             throw SwitchyardError.misconfigured("\(name)_FILE names a file that cannot be read")
         }

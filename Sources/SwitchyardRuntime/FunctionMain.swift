@@ -27,34 +27,49 @@ public enum FunctionMain {
         }
         let logger = Logger(function: capability.name,
                             minimum: env["SWITCHYARD_LOG_LEVEL"].flatMap(Logger.Level.init(name:)) ?? .info)
+        if mode == .lambda {
+            // Secrets named by `_FROM` come from the Parameters and Secrets extension, which answers only
+            // during invocations: then settings are read when the first event arrives. Otherwise they are
+            // read now, and a bad setting is an init error, which Lambda reports and retries.
+            let api = env["AWS_LAMBDA_RUNTIME_API"]!
+            var atInit: Settings? = nil
+            if !env.values.keys.contains(where: { $0.hasSuffix("_FROM") }) {
+                do { atInit = try Settings(function: capability.name, environment: env) } catch {
+                    logger.error(error.message)
+                    LambdaLoop.reportInitError(error, api: api)
+                    exit(1)
+                }
+            }
+            LambdaLoop(api: api, logger: logger) { [atInit] () throws(SwitchyardError) in
+                if let atInit { return Handler(capability: capability, settings: atInit, logger: logger) }
+                return Handler(capability: capability, settings: try Settings(function: capability.name, environment: env), logger: logger)
+            }.run()
+        }
         let settings: Settings
         do {
             settings = try Settings(function: capability.name, environment: env)
         } catch {
             logger.error(error.message)
-            if mode == .lambda { LambdaLoop.reportInitError(error, env: env) }
             emit(Rendering.error(error, function: capability.name, delivery: "-", chat: false), mode: mode)
         }
         var handler = Handler(capability: capability, settings: settings, logger: logger)
-        if mode != .lambda {
-            handler.respondEarly = { response in
-                early.withLock {
-                    guard !early.responded else { return }
-                    write(response, mode: mode)
-                    close(1)
-                    if mode == .cgi {
-                        // The web server waits for stderr to close too; later logs go nowhere.
-                        let null = open("/dev/null", O_WRONLY)
-                        if null >= 0 { dup2(null, 2); close(null) }
-                    }
-                    early.responded = true
+        handler.respondEarly = { response in
+            early.withLock {
+                guard !early.responded else { return }
+                write(response, mode: mode)
+                close(1)
+                if mode == .cgi {
+                    // The web server waits for stderr to close too; later logs go nowhere.
+                    let null = open("/dev/null", O_WRONLY)
+                    if null >= 0 { dup2(null, 2); close(null) }
                 }
+                early.responded = true
             }
         }
         let deadline = Deadline(millisecondsFromNow: settings.deadlineMilliseconds)
         switch mode {
         case .lambda:
-            LambdaLoop(handler: handler, api: env["AWS_LAMBDA_RUNTIME_API"]!).run()
+            preconditionFailure("LambdaLoop.run never returns")
         case .cgi:
             let response = readCGI(env, settings: settings, deadline: deadline)
                 .map { handler.handle($0, mode: .cgi, deadline: deadline) }

@@ -8,7 +8,7 @@ public struct Handler: Sendable {
     public let settings: Settings
     public let logger: Logger
     /// The GitHub transport; tests may wrap it.
-    public var transport: any HTTPTransport = CurlTransport()
+    public var transport: any HTTPTransport = NetworkTransport()
     /// Set by modes that can answer before the work is over (pipe, CGI, OpenFaaS): writes the response
     /// and closes stdout, so the caller is answered while the process carries on.
     public var respondEarly: (@Sendable (OutgoingResponse) -> Void)? = nil
@@ -21,9 +21,11 @@ public struct Handler: Sendable {
     }
 
     /// Handles one request. Never throws: every failure becomes a response.
-    /// `eventName` names the event of a raw piped payload (`--event`).
+    /// `eventName` names the event of a raw piped payload (`--event`). `trusted` is for events that
+    /// reached the process through its platform's own authorisation (a Lambda schedule invoked through
+    /// IAM), never for anything that came over HTTP.
     public func handle(_ request: IncomingRequest, mode: InvocationMode, deadline: Deadline,
-                       eventName: String? = nil, dryRun: Bool = false) -> OutgoingResponse {
+                       eventName: String? = nil, dryRun: Bool = false, trusted: Bool = false) -> OutgoingResponse {
         let started = Deadline.nowMillis()
         var source: RequestSource = .github
         var delivery = request.header("x-github-delivery") ?? request.header("x-call-id") ?? "-"
@@ -32,7 +34,7 @@ public struct Handler: Sendable {
         do {
             try checkShape(request)
             source = request.hasEnvelope ? Verification.source(of: request) : .github
-            try authenticate(request, source: source, mode: mode)
+            if !trusted { try authenticate(request, source: source, mode: mode) }
             let response: OutgoingResponse
             switch source {
             case .github:

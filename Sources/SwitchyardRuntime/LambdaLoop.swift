@@ -9,18 +9,25 @@ import Musl
 
 /// The AWS Lambda custom-runtime loop: `next`, then `response` or `error`, for ever.
 /// A failed invocation is reported to `/error` and the loop goes on; each event's deadline is honoured.
+///
+/// Events are Function URL or API Gateway requests (verified like any webhook), or, from an EventBridge
+/// schedule, a raw `{"schedule": …}` object: only an invocation authorised by IAM can deliver one, since
+/// a Function URL always wraps what it receives in a request envelope.
 public struct LambdaLoop {
-    let handler: Handler
     let base: String
-    let transport = CurlTransport(connectTimeoutMilliseconds: 2_000)
+    let logger: Logger
+    let makeHandler: () throws(SwitchyardError) -> Handler
+    let transport = NetworkTransport(connectTimeoutMilliseconds: 2_000)
 
-    init(handler: Handler, api: String) {
-        self.handler = handler
+    init(api: String, logger: Logger, makeHandler: @escaping () throws(SwitchyardError) -> Handler) {
         self.base = "http://\(api)/2018-06-01"
+        self.logger = logger
+        self.makeHandler = makeHandler
     }
 
     func run() -> Never {
         var failures = 0
+        var handler: Handler? = nil
         while true {
             let next: HTTPResponse
             do {
@@ -29,21 +36,30 @@ public struct LambdaLoop {
                 failures = 0
             } catch {
                 failures += 1
-                handler.logger.error("runtime API unreachable", ["error": .string("\(error)"), "failures": .int(failures)])
+                logger.error("runtime API unreachable", ["error": .string("\(error)"), "failures": .int(failures)])
                 if failures >= 3 { exit(1) }
                 Deadline.sleep(milliseconds: 100 * failures)
                 continue
             }
             guard next.status == 200, let requestID = next.header("Lambda-Runtime-Aws-Request-Id"), !requestID.isEmpty else {
-                handler.logger.error("runtime API answered next without a request id", ["status": .int(next.status)])
+                logger.error("runtime API answered next without a request id", ["status": .int(next.status)])
                 if next.status >= 500 { exit(1) }
                 continue
             }
             if let trace = next.header("Lambda-Runtime-Trace-Id") { setenv("_X_AMZN_TRACE_ID", trace, 1) }
+            logger.set("request_id", .string(requestID))
+            if handler == nil {
+                // Read once per execution environment; a failure is this event's error, and the next
+                // event tries again (a secret not yet readable, a parameter fixed since).
+                do { handler = try makeHandler() } catch {
+                    logger.error(error.message, ["kind": .string(error.kind.rawValue)])
+                    postError(requestID: requestID, type: "Switchyard.\(error.kind.rawValue)", message: error.message)
+                    continue
+                }
+            }
             let deadline = Self.deadline(header: next.header("Lambda-Runtime-Deadline-Ms"))
-                ?? Deadline(millisecondsFromNow: handler.settings.deadlineMilliseconds)
-            handler.logger.set("request_id", .string(requestID))
-            invoke(requestID: requestID, event: next.body, deadline: deadline)
+                ?? Deadline(millisecondsFromNow: handler!.settings.deadlineMilliseconds)
+            invoke(handler!, requestID: requestID, event: next.body, deadline: deadline)
         }
     }
 
@@ -53,17 +69,24 @@ public struct LambdaLoop {
         header.flatMap { Int64($0.trimmed()) }.map { Deadline(epochMillis: $0.subtractingReportingOverflow(150).partialValue) }
     }
 
-    func invoke(requestID: String, event: [UInt8], deadline: Deadline) {
+    func invoke(_ handler: Handler, requestID: String, event: [UInt8], deadline: Deadline) {
         let response: OutgoingResponse
         do {
             let json = try JSON.parse(event)
-            guard let request = try IncomingRequest.envelope(json) else {
-                throw SwitchyardError.badRequest("the Lambda event is not an API Gateway or Function URL request")
+            if let request = try IncomingRequest.envelope(json) {
+                response = handler.handle(request, mode: .lambda, deadline: deadline)
+            } else if json["schedule"]?.string != nil {
+                // A scheduled run (EventBridge with a constant input): trusted, it came through IAM.
+                response = handler.handle(IncomingRequest(headers: ["x-github-event": "schedule"], body: event, hasEnvelope: false),
+                                          mode: .lambda, deadline: deadline, trusted: true)
+            } else if json["source"]?.string == "aws.events" {
+                throw SwitchyardError.badRequest("an EventBridge event without an input: give the rule the input {\"schedule\": \"stale\", \"repository\": \"owner/name\"}")
+            } else {
+                throw SwitchyardError.badRequest("the Lambda event is not an API Gateway or Function URL request, nor a schedule")
             }
-            response = handler.handle(request, mode: .lambda, deadline: deadline)
         } catch {
             let e = SwitchyardError.from(error)
-            handler.logger.warning(e.message)
+            logger.warning(e.message)
             postError(requestID: requestID, type: "Switchyard.\(e.kind.rawValue)", message: e.message)
             return
         }
@@ -99,20 +122,19 @@ public struct LambdaLoop {
                                                    headers: [("Content-Type", "application/json"), ("User-Agent", "switchyard")] + headers,
                                                    body: body), timeoutMilliseconds: 5_000)
             if r.status != 202 {
-                handler.logger.error("runtime API refused a result", ["status": .int(r.status)])
+                logger.error("runtime API refused a result", ["status": .int(r.status)])
             }
         } catch {
-            handler.logger.error("runtime API unreachable while posting a result", ["error": .string("\(error)")])
+            logger.error("runtime API unreachable while posting a result", ["error": .string("\(error)")])
         }
     }
 
     /// Reports a failure before the first `next` (bad configuration) to `/runtime/init/error`.
-    static func reportInitError(_ e: SwitchyardError, env: Environment) {
-        guard let api = env["AWS_LAMBDA_RUNTIME_API"] else { return }
+    static func reportInitError(_ e: SwitchyardError, api: String) {
         let body: JSON = ["errorType": .string("Switchyard.\(e.kind.rawValue)"), "errorMessage": .string(e.message)]
-        _ = try? CurlTransport().send(HTTPRequest(method: "POST", url: "http://\(api)/2018-06-01/runtime/init/error",
-                                                  headers: [("Content-Type", "application/json"),
-                                                            ("Lambda-Runtime-Function-Error-Type", "Switchyard.\(e.kind.rawValue)")],
-                                                  body: Array(body.encoded().utf8)), timeoutMilliseconds: 2_000)
+        _ = try? NetworkTransport().send(HTTPRequest(method: "POST", url: "http://\(api)/2018-06-01/runtime/init/error",
+                                                     headers: [("Content-Type", "application/json"),
+                                                               ("Lambda-Runtime-Function-Error-Type", "Switchyard.\(e.kind.rawValue)")],
+                                                     body: Array(body.encoded().utf8)), timeoutMilliseconds: 2_000)
     }
 }

@@ -36,6 +36,8 @@ public struct Settings: Sendable {
     public var dryRun: Bool
     public var deadlineMilliseconds: Int
     public var configPath: String?
+    /// The policy itself, when it comes from Parameter Store or Secrets Manager (`SWITCHYARD_CONFIG_FROM`).
+    public var configText: String?
     public var apiURL: String
     public var token: String?
     public var appID: String?
@@ -55,6 +57,13 @@ public struct Settings: Sendable {
     /// Under GitHub's 10 s webhook timeout.
     public static let defaultDeadline = 9_000
 
+    /// Every variable read as a secret (each may also come as `NAME_FILE` or `NAME_FROM`).
+    public static let secretVariables = [
+        "GITHUB_WEBHOOK_SECRET", "SLACK_SIGNING_SECRET", "MATTERMOST_TOKEN", "GITLAB_WEBHOOK_TOKEN", "GITLAB_TOKEN", "GITHUB_TOKEN",
+        "GITHUB_APP_PRIVATE_KEY", "PROVISIONER_API_KEY", "PROVISIONER_TOKEN", "PROVISIONER_CLIENT_SECRET", "PROVISIONER_WEBHOOK_TOKEN",
+        "DEPLOY_NOTIFY_WEBHOOK_URL", "DEPLOY_CREDENTIALS_WEBHOOK_URL", "DEPLOY_LICENSE",
+    ]
+
     public init(function: String, environment env: Environment) throws(SwitchyardError) {
         self.function = function
         do {
@@ -72,6 +81,10 @@ public struct Settings: Sendable {
             notifyWebhookURL = try env.secret("DEPLOY_NOTIFY_WEBHOOK_URL")
             credentialsWebhookURL = try env.secret("DEPLOY_CREDENTIALS_WEBHOOK_URL")
             deployLicense = try env.secret("DEPLOY_LICENSE")
+            if env["SWITCHYARD_CONFIG"] == nil, let reference = env["SWITCHYARD_CONFIG_FROM"] {
+                let text = try AWSSecrets.resolve(reference, variable: "SWITCHYARD_CONFIG", environment: env.values)
+                configText = text.isEmpty ? nil : text
+            }
         } catch {
             throw SwitchyardError.from(error)
         }
@@ -104,6 +117,10 @@ public struct Settings: Sendable {
 
     /// Loads the config file, if one is named. Throws `misconfigured` with the key and line.
     public func loadConfig() throws(SwitchyardError) -> Config {
+        if configPath == nil, let configText {
+            do { return try Config(yaml: configText) }
+            catch { throw SwitchyardError(.misconfigured, "invalid config from SWITCHYARD_CONFIG_FROM: \(error.message)") }
+        }
         guard let path = configPath else { return Config() }
         guard let bytes = Files.read(path, limit: 4 << 20) else {
             throw .misconfigured("SWITCHYARD_CONFIG names \(path), which cannot be read")

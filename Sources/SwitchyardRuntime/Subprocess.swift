@@ -1,4 +1,4 @@
-import CCurl
+import CHTTP
 import SwitchyardCore
 import SwitchyardGitHub
 
@@ -48,8 +48,8 @@ public enum Subprocess {
         var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0]
         // Close-on-exec: a child gets exactly its own stdin and stdout (dup2 below clears the flag on 0
         // and 1), never a sibling's pipe ends, so each sees end-of-input as soon as its input is written.
-        guard ccurl_pipe_cloexec(&inPipe) == 0 else { throw .init(.internalError, "pipe failed") }
-        guard ccurl_pipe_cloexec(&outPipe) == 0 else { close(inPipe[0]); close(inPipe[1]); throw .init(.internalError, "pipe failed") }
+        guard chttp_pipe_cloexec(&inPipe) == 0 else { throw .init(.internalError, "pipe failed") }
+        guard chttp_pipe_cloexec(&outPipe) == 0 else { close(inPipe[0]); close(inPipe[1]); throw .init(.internalError, "pipe failed") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

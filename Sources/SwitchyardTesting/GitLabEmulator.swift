@@ -30,7 +30,7 @@ public final class GitLabEmulator: @unchecked Sendable {
 
     public func stop() { server?.stop() }
 
-    public func addBranch(project: String, _ name: String) { lock.withLock { branches[project, default: []].insert(name) } }
+    public func addBranch(project: String, _ name: String) { lock.withLock { _ = branches[project, default: []].insert(name) } }
     public var all: [Pipeline] { lock.withLock { pipelines } }
 
     /// Finishes a pipeline and returns GitLab's "Pipeline Hook" payload.

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Network peers for the HTTP client's tests, each on 127.0.0.1 with a free port it prints first:
+
+  netlab.py tls <upstream-port> <cert> <key>   TLS in front of a plain HTTP server (the GitHub emulator)
+  netlab.py dns <zone.json>                    a DNS server (UDP and TCP on one port) answering from a zone:
+                                               {"name": {"A": ["127.0.0.1"], "AAAA": [...], "CNAME": "other"}, ...}
+                                               a name with more than 40 A records is answered truncated over UDP
+  netlab.py proxy <log>                        an HTTP proxy: CONNECT tunnels and absolute-form requests,
+                                               each request line appended to <log>
+  netlab.py keepalive                          an HTTP/1.1 server that keeps connections and answers
+                                               {"connection": <n>, "request": <m>} (which connection, which request)
+"""
+import json, socket, ssl, struct, sys, threading
+
+
+def serve_forever(listener, handle):
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+
+def listen(kind=socket.SOCK_STREAM, port=0):
+    s = socket.socket(socket.AF_INET, kind)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    if kind == socket.SOCK_STREAM:
+        s.listen(64)
+    return s
+
+
+def relay(a, b):
+    def pump(x, y):
+        try:
+            while True:
+                data = x.recv(65536)
+                if not data:
+                    break
+                y.sendall(data)
+        except OSError:
+            pass
+        for s in (x, y):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+    threading.Thread(target=pump, args=(a, b), daemon=True).start()
+    pump(b, a)
+
+
+def tls(upstream, cert, key):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    l = listen()
+    print(l.getsockname()[1], flush=True)
+
+    def handle(c):
+        try:
+            t = ctx.wrap_socket(c, server_side=True)
+        except (ssl.SSLError, OSError):
+            c.close()
+            return
+        u = socket.create_connection(("127.0.0.1", upstream))
+        relay(t, u)
+
+    serve_forever(l, handle)
+
+
+def dns(zone_file):
+    zone = {k.lower().rstrip("."): v for k, v in json.load(open(zone_file)).items()}
+    u = listen(socket.SOCK_DGRAM)
+    port = u.getsockname()[1]
+    t = listen(port=port)
+    print(port, flush=True)
+
+    def name_at(msg, i):
+        labels = []
+        while msg[i] != 0:
+            labels.append(msg[i + 1:i + 1 + msg[i]].decode())
+            i += 1 + msg[i]
+        return ".".join(labels), i + 1
+
+    def encode(name):
+        return b"".join(bytes([len(p)]) + p.encode() for p in name.split(".") if p) + b"\0"
+
+    def answer(query, udp):
+        qid, = struct.unpack(">H", query[:2])
+        qname, end = name_at(query, 12)
+        qtype, = struct.unpack(">H", query[end:end + 2])
+        question = query[12:end + 4]
+        records, name, truncated = [], qname.lower(), False
+        for _ in range(8):
+            entry = zone.get(name)
+            if entry is None:
+                break
+            if "CNAME" in entry:
+                target = entry["CNAME"].lower()
+                records.append(encode(name) + struct.pack(">HHIH", 5, 1, 60, len(encode(target))) + encode(target))
+                name = target
+                continue
+            kind = "A" if qtype == 1 else "AAAA"
+            values = entry.get(kind, [])
+            if udp and len(values) > 40:
+                truncated = True
+                records = []
+                break
+            for v in values:
+                raw = socket.inet_pton(socket.AF_INET if qtype == 1 else socket.AF_INET6, v)
+                records.append(encode(name) + struct.pack(">HHIH", qtype, 1, 60, len(raw)) + raw)
+            break
+        rcode = 0 if qname.lower() in zone else 3
+        flags = 0x8180 | (0x0200 if truncated else 0) | rcode
+        return struct.pack(">HHHHHH", qid, flags, 1, len(records), 0, 0) + question + b"".join(records)
+
+    def udp_loop():
+        while True:
+            data, addr = u.recvfrom(4096)
+            u.sendto(answer(data, True), addr)
+
+    def tcp_handle(c):
+        with c:
+            n, = struct.unpack(">H", c.recv(2))
+            q = b""
+            while len(q) < n:
+                q += c.recv(n - len(q))
+            a = answer(q, False)
+            c.sendall(struct.pack(">H", len(a)) + a)
+
+    threading.Thread(target=udp_loop, daemon=True).start()
+    serve_forever(t, tcp_handle)
+
+
+def read_head(c):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk:
+            return None, b""
+        data += chunk
+    head, rest = data.split(b"\r\n\r\n", 1)
+    return head.decode("latin-1"), rest
+
+
+def proxy(log):
+    l = listen()
+    print(l.getsockname()[1], flush=True)
+    lock = threading.Lock()
+
+    def handle(c):
+        head, rest = read_head(c)
+        if head is None:
+            c.close()
+            return
+        line = head.split("\r\n")[0]
+        with lock, open(log, "a") as f:
+            f.write(line + "\n")
+        method, target, _ = line.split(" ", 2)
+        if method == "CONNECT":
+            host, port = target.rsplit(":", 1)
+            u = socket.create_connection((host.strip("[]"), int(port)))
+            c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            relay(c, u)
+            return
+        # Absolute form: http://host:port/path
+        without = target.split("://", 1)[1]
+        hostport, _, path = without.partition("/")
+        host, _, port = hostport.partition(":")
+        u = socket.create_connection((host, int(port or 80)))
+        u.sendall((head.replace(target, "/" + path, 1) + "\r\n\r\n").encode("latin-1") + rest)
+        relay(c, u)
+
+    serve_forever(l, handle)
+
+
+def keepalive():
+    l = listen()
+    print(l.getsockname()[1], flush=True)
+    counter = {"n": 0}
+    lock = threading.Lock()
+
+    def handle(c):
+        with lock:
+            counter["n"] += 1
+            mine = counter["n"]
+        served = 0
+        buffered = b""
+        while True:
+            while b"\r\n\r\n" not in buffered:
+                chunk = c.recv(4096)
+                if not chunk:
+                    c.close()
+                    return
+                buffered += chunk
+            head, buffered = buffered.split(b"\r\n\r\n", 1)
+            length = 0
+            for h in head.decode("latin-1").split("\r\n")[1:]:
+                if h.lower().startswith("content-length:"):
+                    length = int(h.split(":", 1)[1])
+            while len(buffered) < length:
+                buffered += c.recv(4096)
+            buffered = buffered[length:]
+            served += 1
+            body = json.dumps({"connection": mine, "request": served}).encode()
+            # Chunked, so the client's chunked reading is exercised too.
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      + b"%x\r\n" % len(body[:5]) + body[:5] + b"\r\n" + b"%x\r\n" % len(body[5:]) + body[5:] + b"\r\n0\r\n\r\n")
+
+    serve_forever(l, handle)
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if mode == "tls":
+        tls(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+    elif mode == "dns":
+        dns(sys.argv[2])
+    elif mode == "proxy":
+        proxy(sys.argv[2])
+    elif mode == "keepalive":
+        keepalive()

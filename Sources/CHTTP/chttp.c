@@ -5,6 +5,7 @@
 #include "chttp.h"
 #include "dns.h"
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -78,8 +79,17 @@ typedef struct {
     int tls;
     char host[256];     /* without brackets */
     int port;
-    const char *target; /* path and query, "/" at least */
+    int explicit_port;
+    char target[8192];  /* path and query, "/" at least; never the fragment */
 } url_parts;
+
+/* A host name's characters (letters, digits, '-', '.', '_'), or an IP literal's inside brackets. */
+static int host_char(unsigned char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_';
+}
+static int ipv6_char(unsigned char ch) {
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F') || ch == ':' || ch == '.';
+}
 
 static int parse_url(const char *url, url_parts *u) {
     memset(u, 0, sizeof *u);
@@ -88,17 +98,20 @@ static int parse_url(const char *url, url_parts *u) {
     else if (strncasecmp(url, "http://", 7) == 0) { u->tls = 0; u->port = 80; rest = url + 7; }
     else return CHTTP_E_UNSUPPORTED;
     size_t alen = strcspn(rest, "/?#");
+    for (size_t i = 0; i < alen; i++) if ((unsigned char)rest[i] <= 0x20 || rest[i] == 0x7f) return CHTTP_E_URL;
     if (alen == 0 || memchr(rest, '@', alen)) return CHTTP_E_URL;   /* no user information, ever */
     const char *colon = NULL;
     if (rest[0] == '[') {
         const char *close = memchr(rest, ']', alen);
-        if (!close || (size_t)(close - rest - 1) >= sizeof u->host) return CHTTP_E_URL;
+        if (!close || close == rest + 1 || (size_t)(close - rest - 1) >= sizeof u->host) return CHTTP_E_URL;
+        for (const char *q = rest + 1; q < close; q++) if (!ipv6_char((unsigned char)*q)) return CHTTP_E_URL;
         memcpy(u->host, rest + 1, (size_t)(close - rest - 1));
         if (close + 1 < rest + alen) { if (close[1] != ':') return CHTTP_E_URL; colon = close + 1; }
     } else {
         colon = memchr(rest, ':', alen);
         size_t hlen = colon ? (size_t)(colon - rest) : alen;
         if (hlen == 0 || hlen >= sizeof u->host) return CHTTP_E_URL;
+        for (size_t i = 0; i < hlen; i++) if (!host_char((unsigned char)rest[i])) return CHTTP_E_URL;
         memcpy(u->host, rest, hlen);
     }
     if (colon) {
@@ -109,9 +122,17 @@ static int parse_url(const char *url, url_parts *u) {
         for (size_t i = 0; i < plen; i++) if (digits[i] < '0' || digits[i] > '9') return CHTTP_E_URL;
         u->port = atoi(digits);
         if (u->port < 1 || u->port > 65535) return CHTTP_E_URL;
+        u->explicit_port = 1;
     }
-    u->target = rest[alen] == '/' ? rest + alen : (rest[alen] == '?' ? rest + alen : "/");
-    if (rest[alen] == '#') u->target = "/";
+    /* The target: the path (or "/") and the query; a fragment is the client's, never sent. */
+    const char *t = rest + alen;
+    size_t tlen = strcspn(t, "#");
+    size_t slash = t[0] == '/' ? 0 : 1;
+    if (tlen + slash + 1 > sizeof u->target) return CHTTP_E_URL;
+    for (size_t i = 0; i < tlen; i++) if ((unsigned char)t[i] <= 0x20 || t[i] == 0x7f) return CHTTP_E_URL;
+    if (slash) u->target[0] = '/';
+    memcpy(u->target + slash, t, tlen);
+    u->target[slash + tlen] = 0;
     return 0;
 }
 
@@ -159,17 +180,37 @@ static int proxy_for(const url_parts *u, proxy_parts *p) {
     const char *rest = v;
     if (strncasecmp(rest, "http://", 7) == 0) rest += 7;
     else if (strstr(rest, "://")) return -1;   /* an https:// or socks proxy is not supported */
-    const char *at = strchr(rest, '@');
+    /* The authority ends at the first '/', '?' or '#'; user information ends at its last '@'. */
+    size_t alen = strcspn(rest, "/?#");
+    const char *at = NULL;
+    for (const char *q = rest; q < rest + alen; q++) if (*q == '@') at = q;
     if (at) {
-        base64((const unsigned char *)rest, (size_t)(at - rest), p->auth, sizeof p->auth);
+        /* user:password, percent-decoded, for Basic authentication. */
+        char creds[384];
+        size_t n = 0;
+        for (const char *q = rest; q < at && n + 1 < sizeof creds; q++) {
+            if (*q == '%' && q + 2 < at && isxdigit((unsigned char)q[1]) && isxdigit((unsigned char)q[2])) {
+                char hex[3] = { q[1], q[2], 0 };
+                creds[n++] = (char)strtol(hex, NULL, 16);
+                q += 2;
+            } else {
+                creds[n++] = *q;
+            }
+        }
+        base64((const unsigned char *)creds, n, p->auth, sizeof p->auth);
+        memset(creds, 0, sizeof creds);
+        alen -= (size_t)(at + 1 - rest);
         rest = at + 1;
     }
     char url[512];
-    snprintf(url, sizeof url, "http://%s", rest);
+    if (alen + 8 > sizeof url) return -1;
+    memcpy(url, "http://", 7);
+    memcpy(url + 7, rest, alen);
+    url[7 + alen] = 0;
     url_parts pu;
     if (parse_url(url, &pu) != 0) return -1;
     snprintf(p->host, sizeof p->host, "%s", pu.host);
-    p->port = strchr(rest, ':') ? pu.port : 1080;
+    p->port = pu.explicit_port ? pu.port : 1080;
     return 1;
 }
 
@@ -180,7 +221,12 @@ typedef struct {
     SSL *ssl;
     char key[600];      /* scheme://host:port via proxy, for reuse */
     int reused;
+    long idle_since;    /* when it was given back */
 } conn;
+
+/* A kept-alive connection older than this is closed rather than reused: servers drop idle
+ * connections (and a Lambda environment can be frozen for minutes between events). */
+#define IDLE_MAX_MS 15000
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static conn idle[IDLE_SLOTS];
@@ -200,7 +246,7 @@ static int take_idle(const char *key, conn *out) {
         conn c = idle[i];
         idle[i] = idle[--idle_count];
         struct pollfd pfd = { c.fd, POLLIN, 0 };
-        if (poll(&pfd, 1, 0) != 0) { conn_close(&c); i--; continue; }
+        if (chttp_now_ms() - c.idle_since > IDLE_MAX_MS || poll(&pfd, 1, 0) != 0) { conn_close(&c); i--; continue; }
         *out = c;
         out->reused = 1;
         found = 1;
@@ -213,6 +259,7 @@ static int take_idle(const char *key, conn *out) {
 static void give_back(conn *c) {
     pthread_mutex_lock(&pool_lock);
     if (idle_count == IDLE_SLOTS) conn_close(&idle[--idle_count]);
+    c->idle_since = chttp_now_ms();
     idle[idle_count++] = *c;
     pthread_mutex_unlock(&pool_lock);
     c->fd = -1; c->ssl = NULL;
@@ -232,7 +279,7 @@ static long remaining(long deadline) {
 static int tcp_connect(const char *host, int port, long connect_deadline, long deadline, chttp_response *out, int proxy) {
     chttp_addr addrs[8];
     char err[256];
-    int n = chttp_dns_resolve(host, addrs, 8, deadline, err, sizeof err);
+    int n = chttp_dns_resolve(host, addrs, 8, connect_deadline < deadline ? connect_deadline : deadline, err, sizeof err);
     if (n <= 0) return -(fail(out, proxy ? CHTTP_E_PROXY_RESOLVE : CHTTP_E_RESOLVE, "%s", err));
     int last = 0;
     for (int i = 0; i < n; i++) {
@@ -327,10 +374,17 @@ static int tls_start(conn *c, const char *host, long deadline, chttp_response *o
     unsigned char ip[16];
     int is_ip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
     if (is_ip) {
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+        if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) != 1) return fail(out, CHTTP_E_TLS, "%s cannot be verified", host);
     } else {
-        SSL_set_tlsext_host_name(ssl, host);
-        SSL_set1_host(ssl, host);
+        /* The name as certificates carry it: without a final dot. Only subjectAltName counts (no
+         * fallback to the subject's CN), and no partial wildcards such as f*.example.com. */
+        char name[256];
+        snprintf(name, sizeof name, "%s", host);
+        size_t n = strlen(name);
+        if (n > 1 && name[n - 1] == '.') name[n - 1] = 0;
+        SSL_set_tlsext_host_name(ssl, name);
+        SSL_set_hostflags(ssl, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (SSL_set1_host(ssl, name) != 1) return fail(out, CHTTP_E_TLS, "%s cannot be verified", host);
     }
     while (1) {
         ERR_clear_error();
@@ -353,6 +407,7 @@ static int tls_start(conn *c, const char *host, long deadline, chttp_response *o
 static int io_write(conn *c, const char *data, size_t n, long deadline) {
     size_t sent = 0;
     while (sent < n) {
+        if (chttp_now_ms() >= deadline) return -2;
         if (c->ssl) {
             ERR_clear_error();
             int w = SSL_write(c->ssl, data + sent, (int)(n - sent > 1 << 30 ? 1 << 30 : n - sent));
@@ -375,6 +430,7 @@ static int io_write(conn *c, const char *data, size_t n, long deadline) {
 /* Reads some bytes. Returns the count, 0 at end of stream, -1 on error, -2 at the deadline. */
 static ssize_t io_read(conn *c, char *into, size_t cap, long deadline) {
     while (1) {
+        if (chttp_now_ms() >= deadline) return -2;
         if (c->ssl) {
             ERR_clear_error();
             int r = SSL_read(c->ssl, into, (int)(cap > 1 << 30 ? 1 << 30 : cap));
@@ -457,22 +513,41 @@ static const char *header_value(const char *line, size_t len, const char *name, 
     return v;
 }
 
+static int idempotent(const char *m) {
+    return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "PUT") || !strcmp(m, "DELETE") || !strcmp(m, "OPTIONS");
+}
+
+/* A chunk-size line: 1 to 15 hex digits, then nothing, ';' extensions, or blanks. -1 when malformed. */
+static long long chunk_size(const char *p, const char *eol) {
+    long long v = 0;
+    int digits = 0;
+    for (; p < eol; p++, digits++) {
+        int d = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : *p >= 'A' && *p <= 'F' ? *p - 'A' + 10 : -1;
+        if (d < 0) break;
+        if (digits == 15) return -1;
+        v = v * 16 + d;
+    }
+    if (digits == 0 || (p < eol && *p != ';' && *p != ' ' && *p != '\t')) return -1;
+    return v;
+}
+
 /* One attempt on one connection. Returns 0, an error code, or -1 when a reused connection turned out
  * to be closed before any answer came (the request may be sent again on a new one). */
 static int exchange(conn *c, const char *method, const url_parts *u, int via_proxy, const char *url,
                     const char *const *headers, size_t count, const void *body, size_t body_len,
                     long deadline, chttp_response *out, int *reusable) {
     buf req = {0};
-    const char *target = via_proxy && !u->tls ? url : u->target;
+    (void)url;
     int ipv6 = strchr(u->host, ':') != NULL;
     int default_port = (u->tls && u->port == 443) || (!u->tls && u->port == 80);
-    buf_printf(&req, "%s %s HTTP/1.1\r\n", method, target);
-    int has_host = 0;
-    for (size_t i = 0; i < count; i++) if (strncasecmp(headers[i], "Host:", 5) == 0) has_host = 1;
-    if (!has_host) {
-        if (default_port) buf_printf(&req, "Host: %s%s%s\r\n", ipv6 ? "[" : "", u->host, ipv6 ? "]" : "");
-        else buf_printf(&req, "Host: %s%s%s:%d\r\n", ipv6 ? "[" : "", u->host, ipv6 ? "]" : "", u->port);
-    }
+    char authority[300];
+    if (default_port) snprintf(authority, sizeof authority, "%s%s%s", ipv6 ? "[" : "", u->host, ipv6 ? "]" : "");
+    else snprintf(authority, sizeof authority, "%s%s%s:%d", ipv6 ? "[" : "", u->host, ipv6 ? "]" : "", u->port);
+    /* Through a plain-HTTP proxy, the absolute form, built from the parsed parts (no fragment). */
+    if (via_proxy && !u->tls) buf_printf(&req, "%s http://%s%s HTTP/1.1\r\n", method, authority, u->target);
+    else buf_printf(&req, "%s %s HTTP/1.1\r\n", method, u->target);
+    /* Host always comes from the URL: a caller's Host header is never sent. */
+    buf_printf(&req, "Host: %s\r\n", authority);
     if (via_proxy && !u->tls) {
         proxy_parts p;
         if (proxy_for(u, &p) == 1 && p.auth[0]) buf_printf(&req, "Proxy-Authorization: Basic %s\r\n", p.auth);
@@ -480,9 +555,16 @@ static int exchange(conn *c, const char *method, const url_parts *u, int via_pro
     for (size_t i = 0; i < count; i++) {
         const char *h = headers[i];
         const char *colon = strchr(h, ':');
-        if (!colon || colon[1] == 0) continue;                     /* "Name:" alone: not sent */
-        if (strpbrk(h, "\r\n")) continue;                          /* never a header split in two */
-        if (strncasecmp(h, "Content-Length:", 15) == 0 || strncasecmp(h, "Transfer-Encoding:", 18) == 0) continue;
+        if (!colon || colon == h || colon[1] == 0) continue;       /* "Name:" alone: not sent */
+        int token = 1;                                             /* a name is an RFC 9110 token */
+        for (const char *q = h; q < colon; q++) if (!strchr("!#$%&'*+-.^_`|~", *q) && !isalnum((unsigned char)*q)) token = 0;
+        if (!token) continue;
+        int clean = 1;                                             /* never a header split in two */
+        for (const char *q = colon + 1; *q; q++) if ((unsigned char)*q < 0x20 && *q != '\t') clean = 0;
+        if (!clean) continue;
+        size_t nlen = (size_t)(colon - h);
+        if ((nlen == 14 && strncasecmp(h, "Content-Length", 14) == 0) || (nlen == 17 && strncasecmp(h, "Transfer-Encoding", 17) == 0)
+            || (nlen == 4 && strncasecmp(h, "Host", 4) == 0) || (nlen == 10 && strncasecmp(h, "Connection", 10) == 0)) continue;
         buf_printf(&req, "%s\r\n", h);
     }
     int has_body = body && body_len > 0;
@@ -494,13 +576,14 @@ static int exchange(conn *c, const char *method, const url_parts *u, int via_pro
     int w = io_write(c, req.data, req.len, deadline);
     free(req.data);
     if (w == -2) return fail(out, CHTTP_E_TIMEOUT, "sending to %s timed out", u->host);
-    if (w < 0) return c->reused ? -1 : fail(out, CHTTP_E_SEND, "sending to %s failed", u->host);
+    if (w < 0) return c->reused && idempotent(method) ? -1 : fail(out, CHTTP_E_SEND, "sending to %s failed", u->host);
 
     buf in = {0};
     char chunk[16384];
     size_t head_end = 0;
     long status = 0;
     int head_only = strcmp(method, "HEAD") == 0;
+    int got_any = 0;   /* any byte at all, 1xx included: the server has the request */
     while (1) {
         /* The head (skipping any 1xx interim answers). */
         while (1) {
@@ -512,11 +595,13 @@ static int exchange(conn *c, const char *method, const url_parts *u, int via_pro
             if (r <= 0) {
                 int nothing = in.len == 0;
                 free(in.data);
-                if (nothing && c->reused) return -1;
+                if (!got_any && c->reused && idempotent(method)) return -1;
                 return fail(out, nothing ? CHTTP_E_EMPTY : CHTTP_E_RECV, nothing ? "%s closed the connection without answering" : "%s broke off its answer", u->host);
             }
+            got_any = 1;
             buf_add(&in, chunk, (size_t)r);
         }
+        if (memchr(in.data, 0, head_end) != NULL) { free(in.data); return fail(out, CHTTP_E_PROTOCOL, "%s sent a NUL byte in its headers", u->host); }
         if (sscanf(in.data, "HTTP/1.%*d %ld", &status) != 1 || status < 100 || status > 999) {
             free(in.data);
             return fail(out, CHTTP_E_PROTOCOL, "%s did not answer in HTTP/1.x", u->host);
@@ -530,22 +615,41 @@ static int exchange(conn *c, const char *method, const url_parts *u, int via_pro
     }
     /* Headers that shape the body and the connection. */
     long long content_length = -1;
-    int chunked = 0, close_after = 0;
-    for (const char *line = strstr(in.data, "\r\n") + 2; line < in.data + head_end - 2;) {
-        const char *eol = strstr(line, "\r\n");
+    int chunked = 0, close_after = 0, has_te = 0;
+    for (const char *line = (const char *)memmem(in.data, head_end, "\r\n", 2) + 2; line < in.data + head_end - 2;) {
+        const char *eol = memmem(line, (size_t)(in.data + head_end - line), "\r\n", 2);
         size_t len = (size_t)(eol - line), vlen;
         if (header_is(line, len, "Content-Length")) {
             const char *v = header_value(line, len, "Content-Length", &vlen);
-            content_length = strtoll(v, NULL, 10);
-            if (content_length < 0) { free(in.data); return fail(out, CHTTP_E_PROTOCOL, "a negative Content-Length"); }
+            long long parsed = 0;
+            int ok = vlen > 0 && vlen <= 18;
+            for (size_t i = 0; ok && i < vlen; i++) { if (v[i] < '0' || v[i] > '9') ok = 0; else parsed = parsed * 10 + (v[i] - '0'); }
+            if (!ok) { free(in.data); return fail(out, CHTTP_E_PROTOCOL, "a malformed Content-Length"); }
+            if (content_length >= 0 && content_length != parsed) { free(in.data); return fail(out, CHTTP_E_PROTOCOL, "two different Content-Lengths"); }
+            content_length = parsed;
         } else if (header_is(line, len, "Transfer-Encoding")) {
+            /* Chunked when it is the last coding; any other last coding: delimited by the close. */
             const char *v = header_value(line, len, "Transfer-Encoding", &vlen);
-            if (vlen >= 7 && strncasecmp(v + vlen - 7, "chunked", 7) == 0) chunked = 1;
+            const char *last = v;
+            for (const char *q = v; q < v + vlen; q++) if (*q == ',') last = q + 1;
+            while (last < v + vlen && (*last == ' ' || *last == '\t')) last++;
+            has_te = 1;
+            chunked = (size_t)(v + vlen - last) == 7 && strncasecmp(last, "chunked", 7) == 0;
         } else if (header_is(line, len, "Connection")) {
             const char *v = header_value(line, len, "Connection", &vlen);
-            if (vlen >= 5 && strncasecmp(v, "close", 5) == 0) close_after = 1;
+            const char *q = v, *end = v + vlen;
+            while (q < end) {
+                while (q < end && (*q == ' ' || *q == '\t' || *q == ',')) q++;
+                const char *tok = q;
+                while (q < end && *q != ',' && *q != ' ' && *q != '\t') q++;
+                if (q - tok == 5 && strncasecmp(tok, "close", 5) == 0) close_after = 1;
+            }
         }
         line = eol + 2;
+    }
+    if (has_te) {
+        content_length = -1;                 /* Transfer-Encoding wins over Content-Length */
+        if (!chunked) close_after = 1;
     }
     if (strncmp(in.data, "HTTP/1.0", 8) == 0) close_after = 1;
     out->status = status;
@@ -568,30 +672,35 @@ static int exchange(conn *c, const char *method, const url_parts *u, int via_pro
         size_t pos = 0;
         while (1) {
             char *eol = raw.len > pos ? memmem(raw.data + pos, raw.len - pos, "\r\n", 2) : NULL;
+            if (!eol && raw.len > pos + 1024) { rc = fail(out, CHTTP_E_PROTOCOL, "a chunk-size line over 1 KiB"); break; }
             if (!eol) {
                 ssize_t r = io_read(c, chunk, sizeof chunk, deadline);
                 if (r <= 0) { rc = fail(out, r == -2 ? CHTTP_E_TIMEOUT : CHTTP_E_RECV, "the chunked answer broke off"); break; }
                 buf_add(&raw, chunk, (size_t)r);
                 continue;
             }
-            unsigned long long size = strtoull(raw.data + pos, NULL, 16);
+            long long parsed = chunk_size(raw.data + pos, eol);
+            if (parsed < 0) { rc = fail(out, CHTTP_E_PROTOCOL, "a malformed chunk size"); break; }
+            unsigned long long size = (unsigned long long)parsed;
             size_t after = (size_t)(eol - raw.data) + 2;
             if (size == 0) {
                 /* Trailers, then the blank line. */
                 while (!(raw.len >= after + 2 && memmem(raw.data + after - 2, raw.len - after + 2, "\r\n\r\n", 4))) {
+                    if (raw.len - after > MAX_HEAD) { rc = fail(out, CHTTP_E_TOO_LARGE, "the answer's trailers are too large"); break; }
                     ssize_t r = io_read(c, chunk, sizeof chunk, deadline);
                     if (r <= 0) { close_after = 1; break; }
                     buf_add(&raw, chunk, (size_t)r);
                 }
                 break;
             }
-            if (bodybuf.len + size > MAX_BODY) { rc = fail(out, CHTTP_E_TOO_LARGE, "the answer is larger than 64 MiB"); break; }
+            if (size > MAX_BODY - bodybuf.len) { rc = fail(out, CHTTP_E_TOO_LARGE, "the answer is larger than 64 MiB"); break; }
             while (raw.len < after + size + 2) {
                 ssize_t r = io_read(c, chunk, sizeof chunk, deadline);
                 if (r <= 0) { rc = fail(out, r == -2 ? CHTTP_E_TIMEOUT : CHTTP_E_RECV, "the chunked answer broke off"); break; }
                 buf_add(&raw, chunk, (size_t)r);
             }
             if (rc) break;
+            if (memcmp(raw.data + after + size, "\r\n", 2) != 0) { rc = fail(out, CHTTP_E_PROTOCOL, "a chunk not followed by CRLF"); break; }
             buf_add(&bodybuf, raw.data + after, (size_t)size);
             pos = after + (size_t)size + 2;
         }

@@ -334,7 +334,11 @@ int chttp_dns_resolve(const char *host, chttp_addr *out, int max, long deadline,
     for (int t = 0; t < ntries; t++) {
         int got = 0, nx = 0;
         for (int k = 0; k < 2 && got < max; k++) {
-            int r = query(&c, tries[t], k == 0 ? 1 : 28, out + got, max - got, deadline);
+            /* Once A answered, AAAA gets a short wait: a server that drops AAAA questions must not
+             * cost its whole timeout when an address is already known. */
+            long until = deadline;
+            if (k == 1 && got > 0 && chttp_now_ms() + 500 < deadline) until = chttp_now_ms() + 500;
+            int r = query(&c, tries[t], k == 0 ? 1 : 28, out + got, max - got, until);
             if (r > 0) got += r;
             else if (r == -2) nx++;
             else if (r != 0) failed++;

@@ -193,7 +193,7 @@ public final class CGIHost: @unchecked Sendable {
     }
 
     /// Every process below `pid` (workers, their CGI programs, mod_cgid's daemon).
-    static func descendants(of pid: Int32) -> [Int32] {
+    public static func descendants(of pid: Int32) -> [Int32] {
         var all: [Int32] = []
         var frontier = [pid]
         while let next = frontier.popLast() {
@@ -246,7 +246,7 @@ public final class CGIHost: @unchecked Sendable {
         throw EmulatorError("\(server.rawValue) did not start: \(errorLog)")
     }
 
-    static func connects(_ port: Int) -> Bool {
+    public static func connects(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
@@ -258,7 +258,7 @@ public final class CGIHost: @unchecked Sendable {
         } == 0
     }
 
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let s = try HTTPServer { _ in .empty(200) }
         let port = s.port
         s.stop()

@@ -175,4 +175,53 @@ struct NetworkTests {
             #expect(e.code == 7 && e.notSent)
         }
     }
+
+    @Test func hostileAnswersAreErrorsWithinTheDeadlineAndNothingIsSentTwice() throws {
+        let log = NSTemporaryDirectory() + "hostile-\(UUID().uuidString).log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let peer = try Peer(["hostile", log])
+        func lines() -> [String] { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        let t = NetworkTransport(connectTimeoutMilliseconds: 1_000)
+        let base = "http://127.0.0.1:\(peer.port)"
+        // Broken answers: a clear error, never a crash (each of these once crashed or corrupted the heap).
+        for path in ["/nul-status", "/nul-header", "/chunk-negative", "/chunk-huge", "/chunk-no-crlf", "/two-lengths"] {
+            chttp_close_idle()
+            #expect(throws: TransportError.self, "\(path)") { try t.send(HTTPRequest(method: "GET", url: base + path), timeoutMilliseconds: 2_000) }
+        }
+        // A server that never stops sending is stopped by the deadline, not by its goodwill.
+        for path in ["/chunk-line-forever", "/continue-forever"] {
+            let started = Date()
+            #expect(throws: TransportError.self, "\(path)") { try t.send(HTTPRequest(method: "GET", url: base + path), timeoutMilliseconds: 1_000) }
+            #expect(Date().timeIntervalSince(started) < 3, "\(path) held the client past its deadline")
+        }
+        // Transfer-Encoding whose last coding is not chunked: the body runs to the close, Content-Length ignored.
+        let te = try t.send(HTTPRequest(method: "GET", url: base + "/te-not-chunked"), timeoutMilliseconds: 2_000)
+        #expect(String(decoding: te.body, as: UTF8.self) == #"{"a":1}"#)
+        // A POST that the server took (it said 100 Continue) and then closed is not sent again, not
+        // even on a kept-alive connection, where a close before any answer once meant "try again".
+        chttp_close_idle()
+        _ = try t.send(HTTPRequest(method: "GET", url: base + "/keep"), timeoutMilliseconds: 2_000)
+        let before = lines().filter { $0.hasPrefix("POST /continue-then-close") }.count
+        #expect(throws: TransportError.self) {
+            try t.send(HTTPRequest(method: "POST", url: base + "/continue-then-close", body: Array("pay".utf8)), timeoutMilliseconds: 2_000)
+        }
+        #expect(lines().filter { $0.hasPrefix("POST /continue-then-close") }.count == before + 1)
+        // The request line: no fragment, a path before a query, and no caller-chosen Host or framing headers.
+        let echo = try t.send(HTTPRequest(method: "GET", url: base + "/echo?x=1#frag",
+                                          headers: [("Host", "evil.example"), ("Content-Length", "5"), ("Bad Name", "x"), ("X-Ok", "y")]),
+                              timeoutMilliseconds: 2_000)
+        let head = try JSON.parse(echo.body)["head"]?.string ?? ""
+        #expect(head.hasPrefix("GET /echo?x=1 HTTP/1.1\r\n"), "\(head)")
+        #expect(head.contains("Host: 127.0.0.1:\(peer.port)\r\n") && !head.contains("evil.example"))
+        #expect(!head.contains("Content-Length") && !head.contains("Bad Name") && head.contains("X-Ok: y"))
+        let query = try t.send(HTTPRequest(method: "GET", url: base + "?y=2"), timeoutMilliseconds: 2_000)
+        #expect((try JSON.parse(query.body)["request"]?.string)?.hasPrefix("GET /?y=2 ") == true)
+        // Control characters, spaces or brackets that are not an address: refused before anything is sent.
+        let count = lines().count
+        for bad in ["http://[x\r\nX-Injected: yes]/p", "http://ex ample.com/", "http://exa\tmple.com/", "http://[::1\n]/", "http://a\"b/"] {
+            #expect(throws: TransportError.self, "\(bad)") { try t.send(HTTPRequest(method: "GET", url: bad), timeoutMilliseconds: 1_000) }
+        }
+        #expect(lines().count == count)
+        chttp_close_idle()
+    }
 }

@@ -9,6 +9,8 @@
                                                each request line appended to <log>
   netlab.py keepalive                          an HTTP/1.1 server that keeps connections and answers
                                                {"connection": <n>, "request": <m>} (which connection, which request)
+  netlab.py hostile <log>                      a server that answers each path with a broken or hostile answer
+                                               (see HOSTILE) and appends each request line to <log>
 """
 import json, socket, ssl, struct, sys, threading
 
@@ -207,6 +209,69 @@ def keepalive():
     serve_forever(l, handle)
 
 
+# Answers by path: each is bytes sent after the request head (and body) was read; "close" ends the
+# connection, "forever" streams the given bytes until the client goes away.
+HOSTILE = {
+    "/nul-status": [b"HTTP/1.1 200 OK\0\r\nContent-Length: 2\r\n\r\n{}", "close"],
+    "/nul-header": [b"HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 2\r\n\r\n{}", "close"],
+    "/chunk-negative": [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n-10\r\n", "close"],
+    "/chunk-huge": [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff0\r\nxx", "close"],
+    "/chunk-no-crlf": [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}XX0\r\n\r\n", "close"],
+    "/chunk-line-forever": [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "forever", b"0" * 4096],
+    "/continue-forever": [b"", "forever", b"HTTP/1.1 100 Continue\r\n\r\n"],
+    "/two-lengths": [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", "close"],
+    "/te-not-chunked": [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\nContent-Length: 1\r\n\r\n{\"a\":1}", "close"],
+    "/continue-then-close": [b"HTTP/1.1 100 Continue\r\n\r\n", "close"],
+    "/echo": None,
+}
+
+
+def hostile(log):
+    l = listen()
+    print(l.getsockname()[1], flush=True)
+    lock = threading.Lock()
+
+    def handle(c):
+        try:
+            while True:
+                head, rest = read_head(c)
+                if head is None:
+                    return
+                line = head.split("\r\n")[0]
+                with lock, open(log, "a") as f:
+                    f.write(line + "\n")
+                length = 0
+                for h in head.split("\r\n")[1:]:
+                    if h.lower().startswith("content-length:"):
+                        length = int(h.split(":", 1)[1])
+                while len(rest) < length:
+                    more = c.recv(4096)
+                    if not more:
+                        break
+                    rest += more
+                path = line.split(" ")[1]
+                # /keep: a normal kept-alive answer, and the connection waits for the next request.
+                if path == "/keep":
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+                    continue
+                break
+            script = HOSTILE.get(path)
+            if script is None:
+                body = json.dumps({"request": line, "head": head}).encode()
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+                return
+            c.sendall(script[0])
+            if script[1] == "forever":
+                while True:
+                    c.sendall(script[2])
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    serve_forever(l, handle)
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "tls":
@@ -217,3 +282,5 @@ if __name__ == "__main__":
         proxy(sys.argv[2])
     elif mode == "keepalive":
         keepalive()
+    elif mode == "hostile":
+        hostile(sys.argv[2])

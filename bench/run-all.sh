@@ -17,7 +17,7 @@ functions=()
 if [ -n "${FUNCTIONS:-}" ]; then read -r -a functions <<< "$FUNCTIONS"
 else for dir in functions/*/; do functions+=("$(basename "$dir")"); done; fi
 read -r -a modes <<< "${MODES:-cgi pipe openfaas}"
-for f in "${functions[@]}"; do swift build "${flags[@]}" --product "$f" 2>&1 | grep -E "error" || true; done
+for f in "${functions[@]}" switchyard; do swift build "${flags[@]}" --product "$f" 2>&1 | grep -E "error" || true; done
 bin=$(swift build "${flags[@]}" --show-bin-path)
 cc -O2 -o "$out/floor" bench/floor.c
 cc -O2 -o "$out/runloop" bench/runloop.c
@@ -75,6 +75,19 @@ for f in "${functions[@]}"; do
       "$(awk -v a="$ms" -v b="$floor" 'BEGIN {print a / b}')" "$(awk -v k="$kib" 'BEGIN {print k / 1024}')"
   done
 done
+echo
+echo "Size: release binaries as shipped (stripped); each needs no shared library"
+printf '| %-15s | %10s |\n' binary stripped
+printf '|%s|%s|\n' "-----------------" "------------"
+total=0
+for f in "${functions[@]}" switchyard; do
+  strip -o "$out/stripped-$f" "$bin/$f"
+  bytes=$(stat -c %s "$out/stripped-$f")
+  [ "$f" = switchyard ] || total=$((total + bytes))
+  printf '| %-15s | %6.1f MiB |\n' "$f" "$(awk -v b="$bytes" 'BEGIN {print b / 1048576}')"
+  rm -f "$out/stripped-$f"
+done
+printf '| %-15s | %6.1f MiB |\n' "the ${#functions[@]} apart" "$(awk -v b="$total" 'BEGIN {print b / 1048576}')"
 echo
 if [ "${SKIP_LOAD:-}" = 1 ]; then
   :

@@ -99,12 +99,12 @@ public final class CGIHost: @unchecked Sendable {
         switch server {
         case .nginx:
             if packaged {
-                // fcgiwrap as its package's systemd units run it; DAEMON_OPTS as an operator sets it in
-                // /etc/default/fcgiwrap (four workers, stderr to the web server's log).
+                // fcgiwrap as its package's systemd units run it; DAEMON_OPTS as deploy/cgi/README.md has an
+                // operator set it in /etc/default/fcgiwrap (four workers; the functions' logs on its stderr).
                 let units = ["/usr/lib/systemd/system", "/lib/systemd/system"].first { fm.fileExists(atPath: $0 + "/fcgiwrap.socket") }
                 guard let units else { throw EmulatorError("fcgiwrap's systemd units are not installed") }
                 let defaults = prefix + "/default-fcgiwrap"
-                try "DAEMON_OPTS=\"-f -c 4\"\n".write(toFile: defaults, atomically: true, encoding: .utf8)
+                try "DAEMON_OPTS=\"-c 4\"\n".write(toFile: defaults, atomically: true, encoding: .utf8)
                 let activator = URL(fileURLWithPath: deployDirectory).deletingLastPathComponent().deletingLastPathComponent().path
                     + "/Tests/netlab/systemd-socket.py"
                 try launch("/usr/bin/python3", [activator, units + "/fcgiwrap.socket", units + "/fcgiwrap.service", socket, defaults])

@@ -133,8 +133,10 @@ for _ in 0..<8 where !leaked.isEmpty {
     leaked.formIntersection(zombies())
 }
 let zombiesLeft = leaked.count
-let cacheFiles = ((try? FileManager.default.contentsOfDirectory(atPath: host.prefix + "/cache")) ?? []).filter { $0.hasSuffix(".json") }
-let cacheOK = cacheFiles.count == 1 && (try? JSON.parse(Array(FileManager.default.contents(atPath: host.prefix + "/cache/" + cacheFiles[0]) ?? Data())))?["token"] != nil
+// The installation token's cache file (beside it, the bot identity read once with the App's JWT).
+let cacheFiles = ((try? FileManager.default.contentsOfDirectory(atPath: host.cacheDirectory)) ?? [])
+    .filter { $0.hasSuffix(".json") && !$0.hasPrefix("identity-") }
+let cacheOK = cacheFiles.count == 1 && (try? JSON.parse(Array(FileManager.default.contents(atPath: host.cacheDirectory + "/" + cacheFiles[0]) ?? Data())))?["token"] != nil
 
 say("CGI load, nginx + fcgiwrap, \(connections) connections, \(seconds) s each (wrk)")
 say(String(format: "  %-34@ %9.1f req/s   p99 %8@   non-2xx %d of %d", "C CGI floor (reads body, writes a line)" as NSString, floor.rps, floor.p99 as NSString, floor.non2xx, floor.requests))

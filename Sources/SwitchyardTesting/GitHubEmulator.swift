@@ -63,7 +63,10 @@ public final class GitHubEmulator: @unchecked Sendable {
     /// Starts serving on 127.0.0.1 (port 0: any free port). Returns the API base URL.
     @discardableResult
     public func start(port: Int = 0) throws -> String {
-        let s = try HTTPServer(port: port) { [unowned self] request in self.serve(request) }
+        let s = try HTTPServer(port: port) { [weak self] request in
+            guard let self else { return .respond(status: 503, headers: [], body: Array("server owner is gone".utf8)) }
+            return self.serve(request)
+        }
         server = s
         return s.baseURL
     }

@@ -23,7 +23,10 @@ public final class GitLabEmulator: @unchecked Sendable {
     public init(token: String) { self.token = token }
 
     public func start() throws -> String {
-        let s = try HTTPServer { [unowned self] r in self.serve(r) }
+        let s = try HTTPServer { [weak self] r in
+            guard let self else { return .respond(status: 503, headers: [], body: Array("server owner is gone".utf8)) }
+            return self.serve(r)
+        }
         server = s
         return s.baseURL
     }

@@ -21,7 +21,10 @@ public final class LambdaRuntimeAPI: @unchecked Sendable {
 
     /// Starts the server; returns `host:port` for `AWS_LAMBDA_RUNTIME_API`.
     public func start() throws -> String {
-        let s = try HTTPServer { [unowned self] r in self.serve(r) }
+        let s = try HTTPServer { [weak self] r in
+            guard let self else { return .respond(status: 503, headers: [], body: Array("server owner is gone".utf8)) }
+            return self.serve(r)
+        }
         server = s
         return "127.0.0.1:\(s.port)"
     }

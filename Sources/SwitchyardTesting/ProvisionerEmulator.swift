@@ -79,7 +79,10 @@ public final class ProvisionerEmulator: @unchecked Sendable {
     public init(auth: Auth = .none) { self.auth = auth }
 
     public func start() throws -> String {
-        let s = try HTTPServer { [unowned self] r in self.serve(r) }
+        let s = try HTTPServer { [weak self] r in
+            guard let self else { return .respond(status: 503, headers: [], body: Array("server owner is gone".utf8)) }
+            return self.serve(r)
+        }
         server = s
         baseURL = s.baseURL
         return s.baseURL
@@ -355,7 +358,8 @@ public final class ChatWebhookEmulator: @unchecked Sendable {
     public init() {}
 
     public func start() throws -> String {
-        let s = try HTTPServer { [unowned self] r in
+        let s = try HTTPServer { [weak self] r in
+            guard let self else { return .respond(status: 503, headers: [], body: Array("server owner is gone".utf8)) }
             guard r.method == "POST", let j = r.json, let text = j["text"]?.string else { return .respond(status: 400, headers: [], body: Array("invalid payload".utf8)) }
             self.lock.withLock { self.received.append(Message(text: text, channel: j["channel"]?.string)) }
             return .respond(status: 200, headers: [("Content-Type", "text/plain")], body: Array("ok".utf8))

@@ -23,7 +23,10 @@ public final class SecretsExtensionEmulator: @unchecked Sendable {
 
     /// Starts the server; returns its port (for `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`).
     public func start() throws -> Int {
-        let s = try HTTPServer { [unowned self] r in self.serve(r) }
+        let s = try HTTPServer { [weak self] r in
+            guard let self else { return .respond(status: 503, headers: [], body: Array("server owner is gone".utf8)) }
+            return self.serve(r)
+        }
         server = s
         return s.port
     }

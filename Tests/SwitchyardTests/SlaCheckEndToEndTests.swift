@@ -14,7 +14,8 @@ struct SlaCheckEndToEndTests {
         var failing = false
         var server: HTTPServer!
         init() throws {
-            server = try HTTPServer { [unowned self] _ in
+            server = try HTTPServer { [weak self] _ in
+                guard let self else { return .respond(status: 503, headers: [], body: Array("server owner is gone".utf8)) }
                 self.lock.lock(); defer { self.lock.unlock() }
                 return self.failing ? .json(500, ["message": "down"]) : .respond(status: 200, headers: [("Content-Type", "text/csv")], body: Array(self.text.utf8))
             }

@@ -29,6 +29,12 @@ public final class Logger: @unchecked Sendable {
         }
     }
 
+    /// The level asked for: `SWITCHYARD_LOG_LEVEL`, else Lambda's application log level
+    /// (`AWS_LAMBDA_LOG_LEVEL`, set when the function's logging config says JSON), else info.
+    public static func minimum(from environment: (String) -> String?) -> Level {
+        (environment("SWITCHYARD_LOG_LEVEL") ?? environment("AWS_LAMBDA_LOG_LEVEL")).flatMap(Level.init(name:)) ?? .info
+    }
+
     public let minimum: Level
     public var function: String
     private let lock = Mutex()

@@ -26,7 +26,7 @@ public enum FunctionMain {
             exit(0)
         }
         let logger = Logger(function: capability.name,
-                            minimum: env["SWITCHYARD_LOG_LEVEL"].flatMap(Logger.Level.init(name:)) ?? .info)
+                            minimum: Logger.minimum { env[$0] })
         if mode == .lambda {
             // Secrets named by `_FROM` come from the Parameters and Secrets extension, which answers only
             // during invocations: then settings are read when the first event arrives. Otherwise they are

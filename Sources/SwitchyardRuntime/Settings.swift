@@ -102,7 +102,7 @@ public struct Settings: Sendable {
         appInstallationID = env.int("GITHUB_APP_INSTALLATION_ID")
         // Per user, so that another local user cannot own the default folder; an unsafe folder is refused at use.
         cacheDirectory = env["SWITCHYARD_CACHE_DIR"] ?? (Files.temporaryDirectory(environment: env.values) + "/switchyard-cache-\(getuid())")
-        logLevel = env["SWITCHYARD_LOG_LEVEL"].flatMap(Logger.Level.init(name:)) ?? .info
+        logLevel = Logger.minimum { env[$0] }
         botLogin = env["SWITCHYARD_BOT_LOGIN"]
         mattermostURL = env["MATTERMOST_URL"]
         nowSeconds = { Deadline.epochMillis() / 1000 }

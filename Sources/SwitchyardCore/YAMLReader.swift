@@ -40,7 +40,7 @@ public enum YAMLReader {
             var builder = Builder()
             while true {
                 var event = yaml_event_t()
-                guard yaml_parser_parse(&parser, &event) != 0 else { throw Self.parseError(parser, bytes) }
+                guard yaml_parser_parse(&parser, &event) != 0 else { throw Self.parseError(parser, bytes, path: builder.path) }
                 defer { yaml_event_delete(&event) }
                 if event.type == YAML_STREAM_END_EVENT { break }
                 try builder.take(&event)
@@ -49,13 +49,14 @@ public enum YAMLReader {
         }
     }
 
-    static func parseError(_ p: yaml_parser_t, _ text: UnsafeBufferPointer<UInt8>) -> SwitchyardError {
+    static func parseError(_ p: yaml_parser_t, _ text: UnsafeBufferPointer<UInt8>, path: String) -> SwitchyardError {
         let problem = p.problem.map { String(cString: $0) } ?? "invalid YAML"
         let context = p.context.map { String(cString: $0) }
         let line = Int(p.problem_mark.line) + 1, column = Int(p.problem_mark.column) + 1
         let index = Int(p.problem_mark.index)
         let hint = index < text.count && text[index] == 0x09 ? "; it is a tab, and YAML indents with spaces" : ""
-        return .misconfigured("line \(line), column \(column): \(problem)\(context.map { " (\($0))" } ?? "")\(hint)")
+        let under = path.isEmpty ? "" : " under `\(path)`"
+        return .misconfigured("line \(line), column \(column)\(under): \(problem)\(context.map { " (\($0))" } ?? "")\(hint)")
     }
 
     struct Builder {

@@ -188,32 +188,15 @@ public final class CGIHost: @unchecked Sendable {
             if p.isRunning { kill(p.processIdentifier, SIGKILL) }
             for child in descendants + Self.descendants(of: p.processIdentifier) { kill(child, SIGKILL) }
         }
-        for p in processes { p.waitUntilExit() }
+        for p in processes {
+            p.waitUntilExit()
+            ProcessReaper.unregister(p.processIdentifier)
+        }
         processes.removeAll()
     }
 
     /// Every process below `pid` (workers, their CGI programs, mod_cgid's daemon).
-    public static func descendants(of pid: Int32) -> [Int32] {
-        var all: [Int32] = []
-        var frontier = [pid]
-        while let next = frontier.popLast() {
-            let kids = children(of: next)
-            all += kids
-            frontier += kids
-        }
-        return all
-    }
-
-    /// Child process ids of `pid`, from /proc (fcgiwrap's preforked workers).
-    static func children(of pid: Int32) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { name -> Int32? in
-            guard let child = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return nil }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 2 && Int32(fields[1]) == pid ? child : nil
-        }
-    }
+    public static func descendants(of pid: Int32) -> [Int32] { ProcessReaper.descendants(of: pid) }
 
     /// The server's error log, for diagnosing a failed test.
     public var errorLog: String {
@@ -235,6 +218,7 @@ public final class CGIHost: @unchecked Sendable {
         p.standardError = FileHandle(forWritingAtPath: log)
         try p.run()
         processes.append(p)
+        ProcessReaper.register(p.processIdentifier)
     }
 
     private func waitFor(_ ready: () -> Bool) throws {

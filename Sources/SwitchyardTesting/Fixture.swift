@@ -10,7 +10,8 @@ import SwitchyardCore
 ///  "repos": [{"name": "acme/widgets", "files": {"README.md": "hi\n"}, "collaborators": {"bob": "write"},
 ///             "branches": [{"name": "release-1.0", "from": "main"}],
 ///             "commits": [{"branch": "feature", "from": "main", "message": "Add b", "files": {"b.txt": "b\n"}}],
-///             "pulls": [{"title": "Add b", "author": "alice", "head": "feature"}],
+///             "pulls": [{"title": "Add b", "author": "alice", "head": "feature", "number": 7,
+///                        "comments": [{"id": 9001, "user": "bob", "body": "/update-branch"}]}],
 ///             "issues": [{"title": "A bug", "author": "bob"}]}]}
 /// ```
 public enum Fixture {
@@ -50,10 +51,14 @@ public enum Fixture {
                               author: (c["author_name"]?.string ?? "Dev", c["author_email"]?.string ?? "dev@example.com"))
             }
             for p in repo["pulls"]?.array ?? [] {
-                try gh.openPull(name, title: p["title"]?.string ?? "Change", author: p["author"]?.string ?? "ghost",
-                                head: p["head"]?.string ?? "feature", base: p["base"]?.string, body: p["body"]?.string,
-                                headRepo: p["head_repo"]?.string, maintainerCanModify: p["maintainer_can_modify"]?.bool ?? false,
-                                labels: p["labels"]?.array?.compactMap(\.string) ?? [])
+                if let number = p["number"]?.int { gh.reserveNumbers(name, next: number) }
+                let number = try gh.openPull(name, title: p["title"]?.string ?? "Change", author: p["author"]?.string ?? "ghost",
+                                             head: p["head"]?.string ?? "feature", base: p["base"]?.string, body: p["body"]?.string,
+                                             headRepo: p["head_repo"]?.string, maintainerCanModify: p["maintainer_can_modify"]?.bool ?? false,
+                                             labels: p["labels"]?.array?.compactMap(\.string) ?? [])
+                for c in p["comments"]?.array ?? [] {
+                    _ = gh.addComment(name, issue: number, user: c["user"]?.string ?? "ghost", body: c["body"]?.string ?? "", id: c["id"]?.int)
+                }
             }
             for i in repo["issues"]?.array ?? [] {
                 _ = gh.openIssue(name, title: i["title"]?.string ?? "Issue", author: i["author"]?.string ?? "ghost")

@@ -243,9 +243,15 @@ extension GitHubEmulator {
 
     /// Adds a comment as if a person wrote it in the web UI.
     @discardableResult
-    public func addComment(_ fullName: String, issue: Int, user: String, body: String) -> Int {
+    /// The next issue or pull request of `fullName` gets `number` (fixtures that match recorded events).
+    public func reserveNumbers(_ fullName: String, next number: Int) {
+        lock.withLock { numbers[fullName.lowercased()] = max(numbers[fullName.lowercased()] ?? 0, number - 1) }
+    }
+
+    public func addComment(_ fullName: String, issue: Int, user: String, body: String, id fixed: Int? = nil) -> Int {
         lock.withLock {
-            let id = nextID()
+            let id = fixed ?? nextID()
+            if let fixed { idCounter = max(idCounter, fixed) }
             comments.append(Comment(id: id, repo: fullName.lowercased(), issue: issue, body: body, user: user, createdAt: now(), updatedAt: now()))
             return id
         }

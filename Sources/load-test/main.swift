@@ -21,6 +21,8 @@ while let a = args.next() {
     }
 }
 func say(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
+// nginx, fcgiwrap and their children stop however this ends: at exit(), on Ctrl-C or SIGTERM.
+ProcessReaper.installHandlers()
 let source = URL(fileURLWithPath: (exe as NSString).deletingLastPathComponent).appendingPathComponent("../../..").standardized.path
 guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk"), CGIHost.available(.nginx) else {
     say("load-test needs wrk, nginx and fcgiwrap (apt-get install wrk nginx fcgiwrap)"); exit(2)
@@ -50,7 +52,12 @@ let host = try CGIHost(.nginx, deployDirectory: source + "/deploy/cgi", binDirec
                        extraEnvironment: ["GITHUB_APP_ID": "77", "GITHUB_APP_PRIVATE_KEY_FILE": "\(work)/secrets-link/github-app-private-key",
                                           "SWITCHYARD_DRY_RUN": "1", "SWITCHYARD_LOG_LEVEL": "error"])
 try FileManager.default.createSymbolicLink(atPath: work + "/secrets-link", withDestinationPath: host.prefix + "/secrets")
-defer { host.stop(); try? FileManager.default.removeItem(atPath: work) }
+/// Stops the servers and removes the work folder; every exit goes through here.
+func finish(_ status: Int32) -> Never {
+    host.stop()
+    try? FileManager.default.removeItem(atPath: work)
+    exit(status)
+}
 _ = cache
 
 // A signed /update-branch comment, planned in dry-run: reads GitHub (App token, cache), writes nothing.
@@ -88,8 +95,10 @@ struct Result { var rps: Double; var p99: String; var non2xx: Int; var requests:
     let out = Pipe()
     p.standardOutput = out
     try p.run()
+    ProcessReaper.register(p.processIdentifier)
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     p.waitUntilExit()
+    ProcessReaper.unregister(p.processIdentifier)
     func field(_ prefix: String) -> String? {
         text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
             .map { $0.trimmingCharacters(in: .whitespaces).dropFirst(prefix.count).trimmingCharacters(in: .whitespaces) }
@@ -124,9 +133,15 @@ func zombies() -> Set<Int> {
 }
 
 let zombiesBefore = zombies()
-let floor = try wrk("/hooks/floor", ignored, seconds: seconds)
-let function = try wrk("/hooks/update-branch", ignored, seconds: seconds)
-let reads = try wrk("/hooks/update-branch", planned, seconds: max(2, seconds / 2))
+@MainActor func load(_ path: String, _ lua: String, seconds: Int) -> Result {
+    do { return try wrk(path, lua, seconds: seconds) } catch {
+        say("wrk failed: \(error)")
+        finish(1)
+    }
+}
+let floor = load("/hooks/floor", ignored, seconds: seconds)
+let function = load("/hooks/update-branch", ignored, seconds: seconds)
+let reads = load("/hooks/update-branch", planned, seconds: max(2, seconds / 2))
 var leaked = zombies().subtracting(zombiesBefore)
 for _ in 0..<8 where !leaked.isEmpty {
     usleep(250_000)
@@ -147,4 +162,4 @@ say("  installation tokens minted: \(gh.mintedTokenCount); token cache intact: \
 let ok = function.non2xx == 0 && floor.non2xx == 0 && reads.non2xx == 0 && function.requests > 0 && reads.requests > 0
     && cacheOK && zombiesLeft == 0
 say(ok ? "  load: ok" : "  load: FAILED")
-exit(ok ? 0 : 1)
+finish(ok ? 0 : 1)

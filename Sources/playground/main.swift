@@ -9,9 +9,18 @@ import SwitchyardTesting
 /// over the real path: signed deliveries in, REST calls back over loopback HTTP. No account, no network.
 /// Usage: playground [--interactive]
 let interactive = CommandLine.arguments.contains("--interactive")
+// Every server this starts is stopped however it ends: at the end, on exit(), Ctrl-C, SIGTERM or an error.
+ProcessReaper.installHandlers()
 let colour = isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
 func paint(_ s: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 func say(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
+/// A step that cannot go on: say why and stop, servers included (exit runs the reaper).
+func must<T>(_ what: String, _ body: () throws -> T) -> T {
+    do { return try body() } catch {
+        say(paint("playground: \(what) failed: \(error)", "31"))
+        exit(1)
+    }
+}
 
 let binDir = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map { ($0 as NSString).deletingLastPathComponent }
     ?? (CommandLine.arguments[0] as NSString).deletingLastPathComponent
@@ -24,9 +33,9 @@ func binary(_ name: String) -> String {
 }
 
 let secret = "playground-webhook-secret"
-let gh = try GitHubEmulator()
-try Fixture.load(Fixture.demo, into: gh)
-let api = try gh.start()
+let gh = must("starting the GitHub emulator") { try GitHubEmulator() }
+must("loading the demo data") { try Fixture.load(Fixture.demo, into: gh) }
+let api = must("serving the GitHub emulator") { try gh.start() }
 let configPath = NSTemporaryDirectory() + "switchyard-playground-\(getpid()).yaml"
 func writeConfig(signers: [String]) throws {
     try """
@@ -40,15 +49,17 @@ func writeConfig(signers: [String]) throws {
             update-branch: { allow: [author, member, write] }
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
 }
-try writeConfig(signers: ["maint-mona"])
-let userConfig = ProcessInfo.processInfo.environment["SWITCHYARD_CONFIG"]
+must("writing the demo policy") { try writeConfig(signers: ["maint-mona"]) }
+let userConfig = ProcessInfo.processInfo.environment["SWITCHYARD_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+/// The policy every path uses: yours when SWITCHYARD_CONFIG names one, else the demo's.
+let policy = userConfig ?? configPath
 
 // A test-server provisioner and a chat incoming webhook, for label-deploy.
 let provisioner = ProvisionerEmulator(auth: .apiKey("demo-provisioner-key"))
-let provisionerURL = try provisioner.start()
+let provisionerURL = must("starting the provisioner emulator") { try provisioner.start() }
 provisioner.registerWebhook(owner: "switchyard", url: "label-deploy", headers: [("X-Provisioner-Token", "demo-provisioner-hook")])
 let chatHook = ChatWebhookEmulator()
-let chatHookURL = try chatHook.start()
+let chatHookURL = must("starting the chat webhook emulator") { try chatHook.start() }
 gh.repo("acme/widgets")?.collaborators["maint-mona"] = .write
 let deployEnvironment = ["PROVISIONER_URL": provisionerURL, "PROVISIONER_API_KEY": "demo-provisioner-key",
                          "PROVISIONER_WEBHOOK_TOKEN": "demo-provisioner-hook", "DEPLOY_NOTIFY_WEBHOOK_URL": chatHookURL]
@@ -60,11 +71,21 @@ let host: CGIHost? = CGIHost.available(.nginx) && FileManager.default.fileExists
     ? try? CGIHost(.nginx, deployDirectory: sourceRoot + "/deploy/cgi", binDirectory: binDir, functionsDirectory: sourceRoot + "/functions",
                    githubAPI: api, secrets: ["github-webhook-secret": secret, "github-token": "demo-token",
                                              "mattermost-token": "demo-mattermost", "slack-signing-secret": "demo-slack"],
-                   config: configPath, extraEnvironment: deployEnvironment)
+                   config: policy, extraEnvironment: deployEnvironment)
     : nil
 say(paint("Switchyard playground", "1") + "  GitHub emulator at \(api): org acme, repo acme/widgets, PR #1 by octo-contributor (behind main)")
 say(host.map { "Functions: CGI under nginx + fcgiwrap at \($0.url("slash-dispatch")), signed webhooks over HTTP" }
     ?? "Functions: piped one event at a time (install nginx and fcgiwrap to host them over CGI)")
+if let userConfig {
+    say(paint("Your policy: \(userConfig)", "1") + " on every path. The demo's expected outcomes assume its own policy, so"
+        + " under yours a step counts as unexpected only when a function fails or gives no answer.")
+    if let problem = (try? String(contentsOfFile: userConfig, encoding: .utf8)).map({ text -> String? in
+        do { _ = try Config(yaml: text); return nil } catch let e as SwitchyardError { return e.message } catch { return "\(error)" }
+    }) ?? "it cannot be read" {
+        say(paint("  \(userConfig): \(problem)", "31"))
+        exit(1)
+    }
+}
 
 struct Step {
     var title: String
@@ -114,71 +135,100 @@ let steps: [Step] = [
          payload: { gh.pullRequestEvent("acme/widgets", 1, action: "closed", sender: "maint-mona") }, expect: "ignored"),
 ]
 
+/// Prints one result in the step format: who answered, the outcome, the message, each action; under
+/// slash-dispatch, each routed function on its own line. Returns the outcome of `function`.
+func show(_ response: JSON?, raw: [UInt8], function: String, expect: String?, dryRun: Bool) -> Bool {
+    func line(_ name: String, _ r: JSON?, expect: String?) -> Bool {
+        let outcome = r?["outcome"]?.string ?? "no answer"
+        let ok = userConfig == nil ? (expect.map { outcome == $0 } ?? true) : !["failed", "no answer"].contains(outcome)
+        let message = r?["message"]?.string ?? r?["text"]?.string ?? r?["error"]?.string ?? String(decoding: raw.prefix(300), as: UTF8.self)
+        say("  \(name) → \(paint(outcome, ok ? "32" : "31"))\(ok || userConfig != nil ? "" : " (expected \(expect ?? "?"))"): \(message)")
+        for a in r?["actions"]?.array ?? [] {
+            let what = [a["type"]?.string, a["state"]?.string, a["context"]?.string].compactMap { $0 }.joined(separator: " ")
+            say("    \(dryRun ? "would" : "did"): \(what) \(a["issue"]?.string ?? a["pull"]?.string ?? "")")
+        }
+        return ok
+    }
+    // Whoever answered is named: slash-dispatch itself (a refusal, a redelivery it recognised) or each
+    // function it routed to.
+    let answered = response?["function"]?.string ?? function
+    if let routed = response?["routed"]?.array?.compactMap(\.string), let results = response?["results"] {
+        say("  slash-dispatch routed it to \(routed.isEmpty ? "no function" : routed.joined(separator: ", "))")
+        var ok = true
+        if !routed.contains(function) {
+            // Not routed to the step's function: slash-dispatch's own answer is the step's outcome.
+            ok = line("slash-dispatch", response, expect: expect)
+        }
+        for name in routed { ok = line(name, results[name], expect: name == function ? expect : nil) && ok }
+        return ok
+    }
+    return line(answered, response, expect: expect)
+}
+
+/// Pipes an envelope or a raw payload to a function binary; its JSON answer.
+func pipe(_ function: String, stdin: [UInt8], environment: [String: String], arguments: [String] = []) -> [UInt8] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binary(function))
+    p.arguments = arguments
+    p.environment = environment
+    let i = Pipe(), o = Pipe()
+    p.standardInput = i; p.standardOutput = o
+    must("running \(function)") { try p.run() }
+    i.fileHandleForWriting.write(Data(stdin)); try? i.fileHandleForWriting.close()
+    let out = Array(o.fileHandleForReading.readDataToEndOfFile())
+    p.waitUntilExit()
+    return out
+}
+
+/// POSTs to a hosted function; the answer's body.
+func post(_ url: String, body: [UInt8], headers: [(String, String)]) -> [UInt8] {
+    must("posting to \(url)") { try LoopbackHTTP.send(url, headers: headers, body: body).body }
+}
+
+let pipeEnvironment = deployEnvironment.merging([
+    "GITHUB_API_URL": api, "GITHUB_TOKEN": "demo-token", "GITHUB_WEBHOOK_SECRET": secret, "MATTERMOST_TOKEN": "demo-mattermost",
+    "SWITCHYARD_CONFIG": policy, "PATH": "/usr/bin:/bin", "SWITCHYARD_LOG_LEVEL": "warning",
+    "SWITCHYARD_FUNCTIONS_DIR": sourceRoot + "/functions",
+]) { a, _ in a }
+
 var failures = 0
 for (i, step) in steps.enumerated() {
-    try step.before()
+    must("preparing step \(i + 1)") { try step.before() }
     let delivery = WebhookDelivery(event: step.event, payload: step.payload(), id: "playground-\(i)", secret: secret)
-    var response: JSON?
     var raw: [UInt8] = []
     if step.provisioner {
         let headers: JSON = ["content-type": "application/json", "x-provisioner-token": "demo-provisioner-hook"]
         if let host {
-            var request = URLRequest(url: URL(string: host.url("label-deploy"))!)
-            request.httpMethod = "POST"
-            request.httpBody = Data(delivery.payload)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue("demo-provisioner-hook", forHTTPHeaderField: "X-Provisioner-Token")
-            final class Box: @unchecked Sendable { var data = Data() }
-            let box = Box(), done = DispatchSemaphore(value: 0)
-            URLSession.shared.dataTask(with: request) { d, _, _ in box.data = d ?? Data(); done.signal() }.resume()
-            _ = done.wait(timeout: .now() + 20)
-            raw = Array(box.data)
+            raw = post(host.url("label-deploy"), body: delivery.payload,
+                       headers: [("Content-Type", "application/json"), ("X-Provisioner-Token", "demo-provisioner-hook")])
         } else {
             let envelope: JSON = ["headers": headers, "body": .string(String(decoding: delivery.payload, as: UTF8.self))]
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binary(step.function))
-            p.environment = deployEnvironment.merging(["GITHUB_API_URL": api, "GITHUB_TOKEN": "demo-token", "SWITCHYARD_LOG_LEVEL": "warning",
-                                                       "SWITCHYARD_CONFIG": userConfig ?? configPath]) { a, _ in a }
-            let i = Pipe(), o = Pipe()
-            p.standardInput = i; p.standardOutput = o
-            try p.run()
-            i.fileHandleForWriting.write(Data(envelope.encoded().utf8)); try i.fileHandleForWriting.close()
-            raw = Array(o.fileHandleForReading.readDataToEndOfFile())
-            p.waitUntilExit()
+            raw = pipe(step.function, stdin: Array(envelope.encoded().utf8), environment: pipeEnvironment)
         }
-        response = try? JSON.parse(raw)
     } else if let host, !step.dryRun {
         // Over HTTP to slash-dispatch, which routes to the function by its manifest.
-        let r = try delivery.post(to: host.url("slash-dispatch"))
-        raw = r.body
-        let whole = try? JSON.parse(r.body)
-        response = whole?["results"]?[step.function] ?? whole
+        raw = must("delivering step \(i + 1)") { try delivery.post(to: host.url("slash-dispatch")).body }
     } else {
-        let run = try delivery.pipe(to: binary(step.function), environment: deployEnvironment.merging([
-            "GITHUB_API_URL": api, "GITHUB_TOKEN": "demo-token", "GITHUB_WEBHOOK_SECRET": secret,
-            "SWITCHYARD_CONFIG": userConfig ?? configPath, "PATH": "/usr/bin:/bin", "SWITCHYARD_LOG_LEVEL": "warning",
-        ]) { a, _ in a }, arguments: step.dryRun ? ["--dry-run"] : [])
-        raw = run.stdout
-        response = try? JSON.parse(run.stdout)
+        raw = must("running step \(i + 1)") {
+            try delivery.pipe(to: binary(step.function), environment: pipeEnvironment, arguments: step.dryRun ? ["--dry-run"] : []).stdout
+        }
     }
-    let outcome = response?["outcome"]?.string ?? "no answer"
-    let ok = outcome == step.expect || userConfig != nil
-    if !ok { failures += 1 }
     say("\n\(paint("▶ \(i + 1). \(step.title)", "1;36"))")
-    say("  \(step.function) → \(paint(outcome, ok ? "32" : "31"))\(ok ? "" : " (expected \(step.expect))"): \(response?["message"]?.string ?? String(decoding: raw, as: UTF8.self))")
-    for a in response?["actions"]?.array ?? [] {
-        let what = [a["type"]?.string, a["state"]?.string, a["context"]?.string].compactMap { $0 }.joined(separator: " ")
-        say("    \(step.dryRun ? "would" : "did"): \(what) \(a["issue"]?.string ?? a["pull"]?.string ?? "")")
-    }
+    if !show(try? JSON.parse(raw), raw: raw, function: step.function, expect: step.expect, dryRun: step.dryRun) { failures += 1 }
+}
+
+/// A comment as the timeline shows it: its first line, and every command line in it.
+func summary(_ body: String) -> String {
+    let lines = body.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+    let first = lines.first { !$0.isEmpty && !$0.hasPrefix("<!--") && !$0.hasPrefix("#") } ?? ""
+    let commands = lines.filter { $0.hasPrefix("/") && $0 != first }
+    return ([String(first.prefix(110))] + commands.map { "⌘ " + $0.prefix(80) }).joined(separator: "  ")
 }
 
 say("\n" + paint("Timeline of acme/widgets#1", "1"))
-for c in gh.comments("acme/widgets", issue: 1) {
-    let first = c.body.components(separatedBy: "\n").first { !$0.isEmpty && !$0.hasPrefix("#") } ?? ""
-    say("  💬 \(c.user): \(first.prefix(110))")
-}
+for c in gh.comments("acme/widgets", issue: 1) { say("  💬 \(c.user): \(summary(c.body))") }
 if let head = gh.headSHA("acme/widgets", 1), let repo = gh.repo("acme/widgets") {
-    say("  🔀 stream-rows was updated: \(try repo.git.git("log", "-1", "--format=%s", head))")
+    say("  🔀 stream-rows was updated: \((try? repo.git.git("log", "-1", "--format=%s", head)) ?? head)")
     for s in gh.statuses("acme/widgets", sha: head) { say("  🚦 \(s.context) \(s.state): \(s.description ?? "")") }
 }
 for server in provisioner.all {
@@ -201,38 +251,42 @@ if interactive {
           chat <user> <text…>             a Mattermost /switchyard command, e.g. chat alan help
           timeline <pr>                   the PR's comments, labels and statuses
         """)
-    try writeConfig(signers: ["maint-mona", "octo-contributor"])
+    if userConfig == nil { must("writing the demo policy") { try writeConfig(signers: ["maint-mona", "octo-contributor"]) } }
     while let line = readLine() {
         let words = line.split(separator: " ", maxSplits: 3).map(String.init)
         switch words.first {
         case "comment" where words.count == 4 && Int(words[2]) != nil:
             let payload = comment(words[3].replacingOccurrences(of: "\\n", with: "\n"), by: words[1], on: Int(words[2])!)()
             let d = WebhookDelivery(event: "issue_comment", payload: payload, secret: secret)
-            let out = try host.map { try d.post(to: $0.url("slash-dispatch")).body }
-                ?? d.pipe(to: binary("slash-dispatch"), environment: [
-                    "GITHUB_API_URL": api, "GITHUB_TOKEN": "demo-token", "GITHUB_WEBHOOK_SECRET": secret,
-                    "SWITCHYARD_CONFIG": userConfig ?? configPath, "SWITCHYARD_FUNCTIONS_DIR": sourceRoot + "/functions"]).stdout
-            say(String(decoding: out, as: UTF8.self))
+            let out = must("delivering the comment") {
+                try host.map { try d.post(to: $0.url("slash-dispatch")).body }
+                    ?? d.pipe(to: binary("slash-dispatch"), environment: pipeEnvironment).stdout
+            }
+            say(paint("▶ \(words[1]) comments on #\(words[2]): \(words[3])", "1;36"))
+            _ = show(try? JSON.parse(out), raw: out, function: "slash-dispatch", expect: nil, dryRun: false)
         case "chat" where words.count >= 3:
             let text = words.dropFirst(2).joined(separator: " ")
-            let form = "channel_id=c&channel_name=town-square&command=%2Fswitchyard&team_domain=acme&team_id=t&token=demo-mattermost&user_id=\(words[1])&user_name=\(words[1])&text="
+            let form = "channel_id=c&channel_name=town-square&command=%2Fswitchyard&team_domain=acme&team_id=t&user_id=\(words[1])&user_name=\(words[1])&text="
                 + (text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
-            let env: JSON = ["headers": ["content-type": "application/x-www-form-urlencoded"], "body": .string(form)]
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binary("slash-dispatch"))
-            p.environment = ["GITHUB_API_URL": api, "GITHUB_TOKEN": "demo-token", "MATTERMOST_TOKEN": "demo-mattermost",
-                             "SWITCHYARD_CONFIG": userConfig ?? configPath, "SWITCHYARD_FUNCTIONS_DIR": sourceRoot + "/functions",
-                             "SWITCHYARD_LOG_LEVEL": "warning"]
-            let i = Pipe(), o = Pipe()
-            p.standardInput = i; p.standardOutput = o
-            try p.run()
-            i.fileHandleForWriting.write(Data(env.encoded().utf8)); try i.fileHandleForWriting.close()
-            let reply = try? JSON.parse(Array(o.fileHandleForReading.readDataToEndOfFile()))
-            p.waitUntilExit()
-            say(reply?["text"]?.string ?? "no reply")
+            let out: [UInt8]
+            if let host {
+                out = post(host.url("slash-dispatch"), body: Array(form.utf8),
+                           headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", "Token demo-mattermost")])
+            } else {
+                let env: JSON = ["headers": ["content-type": "application/x-www-form-urlencoded", "authorization": "Token demo-mattermost"],
+                                 "body": .string(form)]
+                out = pipe("slash-dispatch", stdin: Array(env.encoded().utf8), environment: pipeEnvironment)
+            }
+            say(paint("▶ \(words[1]): /switchyard \(text)", "1;36"))
+            let reply = try? JSON.parse(out)
+            say("  " + (reply?["text"]?.string ?? reply?["message"]?.string ?? String(decoding: out.prefix(300), as: UTF8.self))
+                .replacingOccurrences(of: "\n", with: "\n  "))
+            for server in provisioner.all where server.owner.contains(words[1]) {
+                say("  🖥  \(server.name): \(server.state), version \(server.version)")
+            }
         case "timeline" where words.count == 2 && Int(words[1]) != nil:
             let n = Int(words[1])!
-            for c in gh.comments("acme/widgets", issue: n) { say("  💬 \(c.user): \(c.body.prefix(140))") }
+            for c in gh.comments("acme/widgets", issue: n) { say("  💬 \(c.user): \(summary(c.body))") }
             say("  🏷  " + gh.labels("acme/widgets", issue: n).joined(separator: ", "))
             if let head = gh.headSHA("acme/widgets", n) { for s in gh.statuses("acme/widgets", sha: head) { say("  🚦 \(s.context) \(s.state)") } }
         default:

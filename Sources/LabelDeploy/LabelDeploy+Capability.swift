@@ -137,8 +137,10 @@ extension LabelDeploy: Capability {
             guard retryFailed else { return .ignore("the server of #\(ref.number) failed to be created; re-add the label to retry") }
             if context.dryRun { return Plan(outcome: .planned, message: "would retry creating \(live.name)") }
             do { try backend.retry(live.id) } catch BackendError.unsupported {
-                _ = try backend.create(ServerSpec(owner: owner, name: s.serverName(ref), dns: "\(s.serverName(ref)).\(s.domain)", version: version,
-                                                  image: profile.image, size: profile.size))
+                var spec = ServerSpec(owner: owner, name: s.serverName(ref), dns: "\(s.serverName(ref)).\(s.domain)", version: version,
+                                      image: profile.image, size: profile.size)
+                spec.place(s.placement)
+                _ = try backend.create(spec)
             }
             return .perform([.upsertComment(issue: ref, body: Self.body(.creating(live.name, profile: profile, version: version, by: who, retry: true)),
                                             marker: Self.marker)], message: "retrying the creation of \(live.name)")
@@ -170,13 +172,14 @@ extension LabelDeploy: Capability {
         }
         if let live {
             if context.dryRun { return Plan(outcome: .planned, message: "would update \(live.name) to \(version)") }
-            try backend.update(live.id, ServerPatch(version: version, image: profile.image))
+            try backend.update(live.id, ServerPatch(version: version, image: profile.image ?? s.placement.image))
             try deploymentStart(ref, sha: pull.head.sha, server: live.id, settings: s, github: github)
             return .perform([.upsertComment(issue: ref, body: Self.body(.updating(live.name, version: version)), marker: Self.marker)],
                             message: "updating \(live.name) to \(version)")
         }
         var spec = ServerSpec(owner: owner, name: s.serverName(ref), dns: "", version: version, image: profile.image, size: profile.size,
                               affinity: profile.affinity, database: profile.database, filestore: profile.filestore, env: profile.env)
+        spec.place(s.placement)
         spec.dns = "\(spec.name).\(s.domain)"
         if profile.license {
             guard let license = context.settings?.deployLicense else {

@@ -9,17 +9,33 @@ extension LabelDeploy {
         var domain = "test.example.com"
         var latest = "latest"
         var size = "miniSingleton"
-        var image: String? = nil
+        /// The sizes chat users may pick (the Cloud plugin's two), each one the provisioner knows.
+        var sizes = ["miniSingleton", "miniHA"]
         var maxServers = 3
+        var placement = LabelDeploy.Placement.cloudPlugin
 
         init(config: Config) {
             let c = config.global(["chat", "deploy"])
             if let x = c?["domain"]?.string ?? config.global(["defaults", "deploy", "domain"])?.string { domain = x }
             if let x = c?["latest"]?.string { latest = x }
+            if let x = c?["sizes"]?.strings, !x.isEmpty { sizes = x }
             if let x = c?["size"]?.string { size = x }
-            image = c?["image"]?.string
             if let x = c?["max-servers"]?.int { maxServers = x }
+            placement = LabelDeploy.Placement(.cloudPlugin, overriddenBy: { c?[$0] })
         }
+    }
+
+    /// The chat user's name, kept on the installation (as a variable the server ignores) so that
+    /// notices can mention them: annotations would keep it from ever being scheduled.
+    public static let ownerNameVariable = "SWITCHYARD_OWNER_NAME"
+
+    /// The installation sizes the provisioner accepts (`model/installation_size.go`); anything else is a 400.
+    public static let provisionerSizes: Set<String> = ["100users", "1000users", "5000users", "10000users", "25000users",
+                                                      "cloud100users", "miniSingleton", "miniHA"]
+    public static func isProvisionerSize(_ s: String) -> Bool {
+        if provisionerSizes.contains(s) || s == "provisionerXL" { return true }
+        guard s.hasPrefix("provisionerXL-"), let n = Int(s.dropFirst(14)), n > 0 else { return false }
+        return true
     }
 
     static let chatUsage = """
@@ -75,10 +91,12 @@ extension LabelDeploy {
                 case .success(let pairs): env = pairs
                 }
             }
+            if let size = flags["size"], let refusal = Self.refuseSize(size, allowed: cs.sizes) { return refusal }
             let version = flags["version"].map { $0 == "latest" ? cs.latest : $0 } ?? cs.latest
-            let spec = ServerSpec(owner: owner, name: name, dns: "\(name).\(cs.domain)", version: version, image: flags["image"] ?? cs.image,
-                                  size: flags["size"] ?? cs.size, env: env,
-                                  annotations: chat.userName.isEmpty ? [] : ["notify-" + Self.dnsLabel(chat.userName)])
+            env[Self.ownerNameVariable] = chat.userName.isEmpty ? nil : chat.userName
+            var spec = ServerSpec(owner: owner, name: name, dns: "\(name).\(cs.domain)", version: version, image: flags["image"],
+                                  size: flags["size"] ?? cs.size, env: env)
+            spec.place(cs.placement)
             if context.dryRun { return Plan(outcome: .planned, message: "would create `\(name)` (\(spec.size ?? ""), \(version))") }
             do {
                 let s = try cloud.create(spec)
@@ -91,7 +109,7 @@ extension LabelDeploy {
             guard let s = try mine(name) else { return absent(name) }
             var lines = ["**\(s.name)**: \(s.state)", "- URL: \(s.url ?? "none yet")", "- Version: `\(s.version)`", "- Size: \(s.size)"]
             if !s.image.isEmpty { lines.append("- Image: `\(s.image)`") }
-            let env = s.env.keys.filter { $0 != Self.adminPasswordVariable }.sorted()
+            let env = s.env.keys.filter { $0 != Self.adminPasswordVariable && $0 != Self.ownerNameVariable }.sorted()
             if !env.isEmpty { lines.append("- Environment: " + env.map { "`\($0)`" }.joined(separator: ", ")) }
             return Plan(outcome: .done, message: lines.joined(separator: "\n"))
         case "update", "restart", "hibernate", "wake-up", "wakeup", "delete":
@@ -108,6 +126,8 @@ extension LabelDeploy {
                     }
                 }
                 for k in (flags["clear-env"] ?? "").split(separator: ",") where !k.isEmpty { patch.env[String(k)] = "" }
+                if let size = patch.size, let refusal = Self.refuseSize(size, allowed: cs.sizes) { return refusal }
+                patch.env[Self.ownerNameVariable] = nil
                 guard !patch.isEmpty else { return .reject("Nothing to change. " + Self.chatUsage) }
                 guard s.state == "stable" || s.state.hasPrefix("update") else { return .reject("`\(name)` is \(s.state); it can be updated once it is stable.") }
                 try cloud.update(s.id, patch)
@@ -175,6 +195,11 @@ extension LabelDeploy {
         return .success(out)
     }
 
+    static func refuseSize(_ size: String, allowed: [String]) -> Plan? {
+        guard !allowed.contains(size) || !isProvisionerSize(size) else { return nil }
+        return .reject("`\(size)` is not a size you can pick; choose one of " + allowed.map { "`\($0)`" }.joined(separator: ", ") + ".")
+    }
+
     /// Lifecycle notices for chat-owned servers, to the owner through the notify webhook.
     func chatServerChanged(_ owner: (platform: ChatCommand.Platform, userID: String), server: TestServer, newState: String, oldState: String,
                            context: CapabilityContext) throws -> Plan {
@@ -193,7 +218,7 @@ extension LabelDeploy {
         case "update-failed": text = "❌ Updating `\(server.name)` failed."
         default: return .ignore("\(server.name): \(oldState) → \(newState) needs no notice")
         }
-        let user = server.annotations.first { $0.hasPrefix("notify-") }.map { String($0.dropFirst(7)) }
+        let user = server.env[Self.ownerNameVariable].flatMap { $0.isEmpty ? nil : $0 }
         let mention = owner.platform == .slack ? "<@\(owner.userID)> " : (user.map { "@\($0) " } ?? "")
         guard let hook = context.settings?.notifyWebhookURL else {
             return .ignore("no DEPLOY_NOTIFY_WEBHOOK_URL: \(text)")

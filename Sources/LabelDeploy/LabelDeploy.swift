@@ -31,6 +31,43 @@ public struct LabelDeploy: Sendable {
         public var env: [String: String] = [:]
     }
 
+    /// Where and from what image an installation is created. Annotations *schedule* an installation:
+    /// it lands only on a cluster that carries every one of them, so nothing else may go there.
+    public struct Placement: Sendable, Equatable {
+        public var image: String?
+        public var affinity: String?
+        public var database: String?
+        public var filestore: String?
+        public var annotations: [String]
+        public var group: String?
+
+        /// What Spinwick and the Cloud plugin send.
+        public static let spinwick = Placement(image: "mattermostdevelopment/mattermost-enterprise-edition", affinity: "multitenant",
+                                               database: "aws-multitenant-rds-postgres-pgbouncer", filestore: "bifrost",
+                                               annotations: ["multi-tenant"], group: nil)
+        public static let cloudPlugin = Placement(image: "mattermost/mattermost-enterprise-edition", affinity: "multitenant",
+                                                  database: "aws-multitenant-rds-postgres-pgbouncer", filestore: "bifrost",
+                                                  annotations: ["multi-tenant"], group: nil)
+
+        public init(image: String?, affinity: String?, database: String?, filestore: String?, annotations: [String], group: String?) {
+            self.image = image; self.affinity = affinity; self.database = database; self.filestore = filestore
+            self.annotations = annotations; self.group = group
+        }
+
+        /// `base`, with each key the config sets (`image`, `affinity`, `database`, `filestore`,
+        /// `annotations`, `group`); an empty string or list means "the provisioner's default".
+        init(_ base: Placement, overriddenBy v: (String) -> YAML?) {
+            self = base
+            func text(_ k: String, _ current: String?) -> String? {
+                guard let x = v(k)?.string else { return current }
+                return x.isEmpty ? nil : x
+            }
+            image = text("image", image); affinity = text("affinity", affinity); database = text("database", database)
+            filestore = text("filestore", filestore); group = text("group", group)
+            if let list = v("annotations")?.strings { annotations = list }
+        }
+    }
+
     /// Where the image of a commit is known to be built.
     public enum ImageCheck: Sendable, Equatable {
         case none
@@ -51,10 +88,15 @@ public struct LabelDeploy: Sendable {
         public var backend = "provisioner"
         public var deployWorkflow = "deploy.yml"
         public var destroyWorkflow = "destroy.yml"
+        /// What every PR server is created with unless its label's profile says otherwise: Spinwick's
+        /// request (PR builds are published as `mattermostdevelopment/mattermost-enterprise-edition:<sha7>`;
+        /// the provisioner's own default image has no such tags).
+        public var placement = Placement.spinwick
 
         public init() {}
         public init(config: Config, repo: RepoRef) {
             func v(_ k: String...) -> YAML? { config.value(["deploy"] + k, for: repo) }
+            placement = Placement(LabelDeploy.Placement.spinwick, overriddenBy: { v($0) })
             if let x = v("domain")?.string { domain = x }
             if let x = v("name")?.string { nameTemplate = x }
             if let x = v("deployments")?.bool { deployments = x }

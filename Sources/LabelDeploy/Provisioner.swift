@@ -37,6 +37,17 @@ public struct ServerSpec: Sendable, Equatable {
     public var env: [String: String] = [:]
     public var priorityEnv: [String: String] = [:]
     public var annotations: [String] = []
+    public var group: String?
+
+    /// With `placement`'s image, affinity, database, filestore, annotations and group where not set.
+    mutating func place(_ p: LabelDeploy.Placement) {
+        if image == nil { image = p.image }
+        if affinity == nil { affinity = p.affinity }
+        if database == nil { database = p.database }
+        if filestore == nil { filestore = p.filestore }
+        if annotations.isEmpty { annotations = p.annotations }
+        if group == nil { group = p.group }
+    }
 }
 
 /// What to change. Only the fields that are set are sent; `env` values of "" remove a variable.
@@ -199,9 +210,12 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
         if let x = spec.database { o["Database"] = .string(x) }
         if let x = spec.filestore { o["Filestore"] = .string(x) }
         if let x = spec.license { o["License"] = .string(x) }
-        // Never an empty map: to the provisioner an empty env means "clear every variable".
-        if !spec.env.isEmpty { o["MattermostEnv"] = Self.envMap(spec.env) }
-        if !spec.priorityEnv.isEmpty { o["PriorityEnv"] = Self.envMap(spec.priorityEnv) }
+        if let x = spec.group { o["GroupID"] = .string(x) }
+        // Never an empty map (to the provisioner it means "clear every variable"), never an empty value
+        // (a creation with one is refused).
+        let env = spec.env.filter { !$0.value.isEmpty }, priority = spec.priorityEnv.filter { !$0.value.isEmpty }
+        if !env.isEmpty { o["MattermostEnv"] = Self.envMap(env) }
+        if !priority.isEmpty { o["PriorityEnv"] = Self.envMap(priority) }
         if !spec.annotations.isEmpty { o["Annotations"] = .array(spec.annotations.map(JSON.string)) }
         let r = try call("POST", APIPath("/api/installations"), json: .object(o))
         guard let s = Self.server(r.body) else { throw SwitchyardError.upstream("the provisioner's answer to the creation had no installation") }
@@ -244,8 +258,10 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
 
     // MARK: Wire format
 
+    /// `{"NAME": {"value": "…"}}` as mattermost-cloud's `model.EnvVar` encodes it; an entry with no
+    /// value (`{}`) removes the variable in a patch.
     static func envMap(_ env: [String: String]) -> JSON {
-        .object(env.mapValues { ["Value": .string($0)] })
+        .object(env.mapValues { $0.isEmpty ? .object([:]) : ["value": .string($0)] })
     }
 
     /// An installation (or installation DTO) in the provisioner's JSON.
@@ -255,7 +271,8 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
         let dns = records.first { $0["IsPrimary"]?.bool == true }?["DomainName"]?.string ?? records.first?["DomainName"]?.string
             ?? j["DNS"]?.string.flatMap { $0.isEmpty ? nil : $0 }
         var env: [String: String] = [:]
-        for (k, v) in j["MattermostEnv"]?.object ?? [:] { env[k] = v["Value"]?.string ?? "" }
+        // Responses carry `value` (`model/env.go`); `Value` only from something that echoed a request back.
+        for (k, v) in j["MattermostEnv"]?.object ?? [:] { env[k] = v["value"]?.string ?? v["Value"]?.string ?? "" }
         return TestServer(id: id, owner: j["OwnerID"]?.string ?? "", name: j["Name"]?.string ?? dns.map { String($0.prefix { $0 != "." }) } ?? id,
                           state: j["State"]?.string ?? "unknown", version: j["Version"]?.string ?? "", image: j["Image"]?.string ?? "",
                           size: j["Size"]?.string ?? "", dns: dns, env: env,

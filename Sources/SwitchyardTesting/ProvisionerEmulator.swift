@@ -33,7 +33,36 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         public var state: String
         public var createAt: Int64
         public var deleteAt: Int64 = 0
+        public var affinity = "isolated"
+        public var database = "mysql-operator"
+        public var filestore = "minio-operator"
+        public var group: String? = nil
     }
+
+    // MARK: The contract (shared/corpus/provisioner/README.md; a test holds these to it)
+
+    public static let sizes: Set<String> = ["100users", "1000users", "5000users", "10000users", "25000users", "cloud100users",
+                                            "miniSingleton", "miniHA"]
+    public static let affinities: Set<String> = ["isolated", "multitenant"]
+    public static let databases: Set<String> = ["mysql-operator", "aws-rds", "aws-rds-postgres", "aws-multitenant-rds",
+                                                "aws-multitenant-rds-postgres", "aws-multitenant-rds-postgres-pgbouncer", "perseus", "external"]
+    public static let filestores: Set<String> = ["minio-operator", "aws-s3", "aws-multitenant-s3", "bifrost", "local-ephemeral"]
+    public static let defaultImage = "mattermost/mattermost-enterprise-edition"
+
+    static func validSize(_ s: String) -> Bool {
+        if sizes.contains(s) || s == "provisionerXL" { return true }
+        guard s.hasPrefix("provisionerXL-"), let n = Int(s.dropFirst(14)), n > 0 else { return false }
+        return true
+    }
+
+    /// The clusters installations can be scheduled on, each with its annotations. An installation lands
+    /// only on a cluster that has every annotation it carries; otherwise it stays in
+    /// `creation-no-compatible-clusters` (and is retried while it waits).
+    public var clusters: [[String]] {
+        get { lock.withLock { clusterAnnotations } }
+        set { lock.withLock { clusterAnnotations = newValue } }
+    }
+    var clusterAnnotations: [[String]] = [["multi-tenant"]]
 
     public struct Webhook: Sendable {
         public var owner: String
@@ -100,7 +129,8 @@ public final class ProvisionerEmulator: @unchecked Sendable {
     public var events: [Event] { lock.withLock { emitted } }
     public func clearLog() { lock.withLock { log.removeAll() } }
 
-    /// The next creation ends in this state (`creation-failed`, `creation-no-compatible-clusters`).
+    /// The next creation ends in this state (`creation-failed`). For `creation-no-compatible-clusters`,
+    /// set `clusters` so that none carries the installation's annotations: that is how it arises.
     public func failNextCreation(_ state: String = "creation-failed") { lock.withLock { failures.append(state) } }
 
     /// The next update ends in `update-failed`.
@@ -135,9 +165,14 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         return out
     }
 
+    func schedulable(_ i: Installation) -> Bool {
+        clusterAnnotations.contains { cluster in i.annotations.allSatisfy(cluster.contains) }
+    }
+
     func next(_ i: Installation) -> String? {
         switch i.state {
-        case "creation-requested": return "creation-in-progress"
+        case "creation-requested": return schedulable(i) ? "creation-in-progress" : "creation-no-compatible-clusters"
+        case "creation-no-compatible-clusters": return schedulable(i) ? "creation-in-progress" : nil
         case "creation-in-progress":
             if !failures.isEmpty { return failures.removeFirst() }
             return "stable"
@@ -147,6 +182,9 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             return "stable"
         case "hibernation-requested": return "hibernating"
         case "wake-up-requested": return "stable"
+        case "deletion-pending-requested": return "deletion-pending-in-progress"
+        case "deletion-pending-in-progress": return "deletion-pending"
+        // The pending period is over when the supervisor runs again (the real one waits for the expiry).
         case "deletion-pending": return "deletion-requested"
         case "deletion-requested": return "deletion-in-progress"
         case "deletion-in-progress": return "deleted"
@@ -159,7 +197,8 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         let payload: JSON = [
             "event_id": .string(Self.id(counter + 7_000)), "timestamp": .number(Double(Int64(Date().timeIntervalSince1970 * 1_000_000_000))),
             "id": .string(i.id), "type": "installation", "new_state": .string(i.state), "old_state": .string(old),
-            "extra_data": ["DNS": .string(i.dns), "Environment": .string(environmentName)],
+            // `DNS` is no longer sent (clients that read it read nothing); `Name` is.
+            "extra_data": ["Name": .string(i.name), "Environment": .string(environmentName)],
         ]
         let headers = [("Content-Type", "application/json")] + (webhooks.first?.headers ?? [])
         let e = Event(payload: payload, headers: headers)
@@ -198,17 +237,25 @@ public final class ProvisionerEmulator: @unchecked Sendable {
     // MARK: The API
 
     func dto(_ i: Installation) -> JSON {
-        func env(_ m: [String: String]) -> JSON { m.isEmpty ? .null : .object(m.mapValues { ["Value": .string($0)] }) }
+        // `model.EnvVar` encodes `value` (lower case).
+        func env(_ m: [String: String]) -> JSON { m.isEmpty ? .null : .object(m.mapValues { ["value": .string($0)] }) }
         return [
-            "ID": .string(i.id), "OwnerID": .string(i.owner), "GroupID": .null, "Name": .string(i.name), "Version": .string(i.version),
-            "Image": .string(i.image), "Database": "perseus", "Filestore": "bifrost", "License": .string(i.license),
-            "MattermostEnv": env(i.env), "PriorityEnv": env(i.priorityEnv), "Size": .string(i.size), "Affinity": "multitenant",
+            "ID": .string(i.id), "OwnerID": .string(i.owner), "GroupID": i.group.map(JSON.string) ?? .null, "Name": .string(i.name),
+            "Version": .string(i.version), "Image": .string(i.image), "Database": .string(i.database), "Filestore": .string(i.filestore),
+            "License": .string(i.license), "MattermostEnv": env(i.env), "PriorityEnv": env(i.priorityEnv), "Size": .string(i.size),
+            "Affinity": .string(i.affinity),
             "State": .string(i.state), "CreateAt": .number(Double(i.createAt)), "DeleteAt": .number(Double(i.deleteAt)),
             "APISecurityLock": false, "LockAcquiredBy": .null, "LockAcquiredAt": 0,
             "Annotations": .array(i.annotations.enumerated().map { ["ID": .string(Self.id(900 + $0.offset)), "Name": .string($0.element)] }),
             "DNSRecords": [["ID": .string(Self.id(i.name.count + 50)), "DomainName": .string(i.dns), "InstallationID": .string(i.id),
                             "IsPrimary": true, "CreateAt": .number(Double(i.createAt)), "DeleteAt": 0]],
         ]
+    }
+
+    /// An env entry's value, read as Go's case-insensitive decoder reads `model.EnvVar`.
+    static func envValue(_ entry: JSON) -> String? {
+        for (k, v) in entry.object ?? [:] where k.lowercased() == "value" { return v.string }
+        return nil
     }
 
     func authorized(_ r: ServerRequest) -> Bool {
@@ -274,21 +321,50 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             return .json(200, .array(list.dropFirst(page * per).prefix(per).map(dto)))
         case ("POST", ["installations"]):
             guard let j = r.json, case .object = j else { return error(400, "failed to decode create installation request") }
-            guard let owner = j["OwnerID"]?.string, !owner.isEmpty else { return error(400, "create installation request failed validation: must specify owner") }
-            let dns = j["DNSNames"]?[0]?.string ?? j["DNS"]?.string ?? ""
-            guard dns.count >= 3, !dns.contains(" ") else { return error(400, "create installation request failed validation: invalid DNS") }
-            let name = j["Name"]?.string ?? String(dns.prefix { $0 != "." })
+            func invalid(_ why: String) -> ServerReply { error(400, "create installation request failed validation: \(why)") }
+            guard let owner = j["OwnerID"]?.string, !owner.isEmpty else { return invalid("must specify owner") }
+            var names = (j["DNSNames"]?.array ?? []).compactMap(\.string)
+            if let legacy = j["DNS"]?.string, !legacy.isEmpty { names.insert(legacy, at: 0) }
+            guard let dns = names.first?.lowercased() else { return invalid("must specify at least one DNS name") }
+            let name = (j["Name"]?.string ?? String(dns.prefix { $0 != "." })).lowercased()
+            for d in names {
+                let sub = d.prefix { $0 != "." }
+                guard d.lowercased().hasPrefix(name + "."), (2...63).contains(sub.count), d.count <= 253 else {
+                    return invalid("DNS name \(d) must start with the installation name and have a subdomain between 3 and 64 characters")
+                }
+            }
+            for key in ["Version", "Image", "License", "GroupID"] where j[key]?.string?.contains(" ") == true || dns.contains(" ") {
+                return invalid("\(key) cannot contain spaces")
+            }
+            let size = j["Size"]?.string ?? "100users"
+            guard Self.validSize(size) else { return invalid("unsupported size \(size)") }
+            let affinity = j["Affinity"]?.string ?? "isolated"
+            guard Self.affinities.contains(affinity) else { return invalid("unsupported affinity \(affinity)") }
+            let database = j["Database"]?.string ?? "mysql-operator"
+            guard Self.databases.contains(database) else { return invalid("unsupported database \(database)") }
+            let filestore = j["Filestore"]?.string ?? "minio-operator"
+            guard Self.filestores.contains(filestore) else { return invalid("unsupported filestore \(filestore)") }
             if installations.contains(where: { $0.state != "deleted" && ($0.dns == dns || $0.name == name) }) {
                 return error(409, "installation with DNS \(dns) or name \(name) already exists")
             }
-            if j["MattermostEnv"]?.object?.isEmpty == true { return error(400, "create installation request failed validation: empty env") }
-            func env(_ k: String) -> [String: String] { (j[k]?.object ?? [:]).compactMapValues { $0["Value"]?.string } }
+            var envs: [String: [String: String]] = [:]
+            for k in ["MattermostEnv", "PriorityEnv"] {
+                var m: [String: String] = [:]
+                for (name, entry) in j[k]?.object ?? [:] {
+                    // Go's decoder matches `value` and `Value` alike; an entry without one is invalid.
+                    guard let v = Self.envValue(entry), !v.isEmpty else { return invalid("invalid env var \(name): no Value or ValueFrom is defined") }
+                    m[name] = v
+                }
+                envs[k] = m
+            }
             counter += 1
-            let i = Installation(id: Self.id(counter), owner: owner, name: name, dns: dns, version: j["Version"]?.string ?? "stable",
-                                 image: j["Image"]?.string ?? "mattermost/mattermost-enterprise-edition", size: j["Size"]?.string ?? "100users",
-                                 license: j["License"]?.string ?? "", env: env("MattermostEnv"), priorityEnv: env("PriorityEnv"),
+            var i = Installation(id: Self.id(counter), owner: owner, name: name, dns: dns, version: j["Version"]?.string ?? "stable",
+                                 image: j["Image"]?.string ?? Self.defaultImage, size: size,
+                                 license: j["License"]?.string ?? "", env: envs["MattermostEnv"] ?? [:], priorityEnv: envs["PriorityEnv"] ?? [:],
                                  annotations: j["Annotations"]?.array?.compactMap(\.string) ?? [], state: "creation-requested",
                                  createAt: Int64(Date().timeIntervalSince1970 * 1000))
+            i.affinity = affinity; i.database = database; i.filestore = filestore
+            i.group = j["GroupID"]?.string.flatMap { $0.isEmpty ? nil : $0 }
             installations.append(i)
             return .json(202, dto(i))
         case (let m, let rest) where rest.count >= 2 && rest[0] == "installation":
@@ -305,9 +381,10 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             case ("POST", []): return transition("creation-requested", from: ["creation-failed", "creation-no-compatible-clusters"])
             case ("DELETE", []):
                 if i.state.hasPrefix("deletion") || i.state == "deleted" { return .json(202, dto(i)) }
-                return transition("deletion-pending", from: ["stable", "creation-requested", "creation-in-progress", "creation-failed",
-                                                             "creation-no-compatible-clusters", "update-requested", "update-in-progress",
-                                                             "update-failed", "hibernating", "hibernation-requested", "wake-up-requested"])
+                // A server that never came up goes straight to deletion; any other waits out the pending period.
+                if i.state.hasPrefix("creation") { i.state = "deletion-requested"; return .json(202, dto(i)) }
+                return transition("deletion-pending-requested", from: ["stable", "update-requested", "update-in-progress", "update-failed",
+                                                                       "hibernating", "hibernation-requested", "wake-up-requested"])
             case ("POST", ["hibernate"]): return transition("hibernation-requested", from: ["stable"])
             case ("POST", ["wakeup"]): return transition("wake-up-requested", from: ["hibernating"])
             case ("PUT", ["mattermost"]):
@@ -316,6 +393,7 @@ public final class ProvisionerEmulator: @unchecked Sendable {
                 }
                 guard let j = r.json, case .object = j else { return error(400, "failed to decode patch installation request") }
                 var applied = false
+                if let size = j["Size"]?.string, !size.isEmpty, !Self.validSize(size) { return error(400, "unsupported size \(size)") }
                 for (key, path) in [("Version", \Installation.version), ("Image", \Installation.image), ("Size", \Installation.size)] {
                     if let v = j[key]?.string {
                         guard !v.isEmpty else { return error(400, "provided \(key.lowercased()) update value was blank") }
@@ -326,7 +404,7 @@ public final class ProvisionerEmulator: @unchecked Sendable {
                     // As the provisioner does: an empty map clears every variable; an empty value removes one.
                     if env.isEmpty { applied = applied || !i.env.isEmpty; i.env = [:] }
                     for (k, v) in env {
-                        let value = v["Value"]?.string ?? ""
+                        let value = Self.envValue(v) ?? ""
                         if value.isEmpty { if i.env.removeValue(forKey: k) != nil { applied = true } }
                         else if i.env[k] != value { i.env[k] = value; applied = true }
                     }
@@ -338,10 +416,17 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             }
         case ("POST", ["webhooks"]):
             guard let j = r.json, let owner = j["OwnerID"]?.string, let url = j["URL"]?.string else { return error(400, "bad webhook") }
-            let headers = (j["Headers"]?.array ?? []).compactMap { h in h["Key"]?.string.map { ($0, h["Value"]?.string ?? "") } }
+            guard let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host?.isEmpty == false else {
+                return error(400, "webhook URL must be http(s) with a host")
+            }
+            let headers = (j["Headers"]?.array ?? []).compactMap { h in
+                (h["key"]?.string ?? h["Key"]?.string).map { ($0, h["value"]?.string ?? h["Value"]?.string ?? "") }
+            }
             webhooks.append(Webhook(owner: owner, url: url, headers: headers))
             counter += 1
-            return .json(200, ["ID": .string(Self.id(counter)), "OwnerID": .string(owner), "URL": .string(url)])
+            return .json(202, ["ID": .string(Self.id(counter)), "OwnerID": .string(owner), "URL": .string(url),
+                               "CreateAt": .number(Double(Int64(Date().timeIntervalSince1970 * 1000))), "DeleteAt": 0,
+                               "Headers": .array(headers.map { ["key": .string($0.0), "value": .string($0.1)] })])
         default:
             return error(404, "not found")
         }

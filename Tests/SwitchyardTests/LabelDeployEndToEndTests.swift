@@ -137,6 +137,11 @@ struct LabelDeployEndToEndTests {
         let post = try #require(lab.writes("POST", "/api/installations").first)
         for key in ["\"OwnerID\"", "\"DNSNames\"", "\"Name\"", "\"Version\"", "\"Size\""] { #expect(post.body.contains(key), "\(post.body)") }
         #expect(!post.body.contains("\"MattermostEnv\":{}"))
+        // Spinwick's request: the PR build's image (the provisioner's default image has no PR tags), the
+        // multi-tenant placement, and no annotation a cluster would not have.
+        #expect(created.image == "mattermostdevelopment/mattermost-enterprise-edition")
+        #expect(created.affinity == "multitenant" && created.database == "aws-multitenant-rds-postgres-pgbouncer" && created.filestore == "bifrost")
+        #expect(created.annotations == ["multi-tenant"])
         #expect(lab.sticky()?.contains("Creating `widgets-pr-1`") == true)
         #expect(lab.gh.deployments(Self.full).first?.statuses.last?.state == "in_progress")
 
@@ -296,7 +301,8 @@ struct LabelDeployEndToEndTests {
 
     @Test func aFailedCreationRemovesTheLabelAndReaddingRetries() throws {
         let lab = try Lab()
-        lab.prov.failNextCreation("creation-no-compatible-clusters")
+        // No cluster carries the `multi-tenant` annotation the server asks for: it cannot be scheduled.
+        lab.prov.clusters = [["dedicated"]]
         _ = try lab.pr("labeled", label: Self.cloud)
         let runs = try lab.settle()
         #expect(runs.last?.json?["outcome"]?.string == "done", "\(runs.map(\.stdout))")
@@ -307,7 +313,8 @@ struct LabelDeployEndToEndTests {
         let writes = lab.gh.requests.filter { $0.method != "GET" }.count
         _ = try lab.deliver(lab.prov.events.last!)
         #expect(lab.gh.requests.filter { $0.method != "GET" }.count == writes)
-        // Re-adding the label retries the same installation.
+        // A cluster with room appears; re-adding the label retries the same installation.
+        lab.prov.clusters = [["multi-tenant"]]
         let r = try lab.pr("labeled", label: Self.cloud)
         #expect(r.json?["message"]?.string?.contains("retrying") == true, "\(r.stdout)")
         #expect(lab.prov.all.count == 1)
@@ -415,7 +422,13 @@ struct LabelDeployEndToEndTests {
         #expect(r.json?["text"]?.string?.contains("Creating `my-test`") == true, "\(r.stdout)")
         let created = try #require(lab.prov.all.first)
         #expect(created.owner == "mattermost:u-alan" && created.version == "10.2.0" && created.dns == "my-test.cloud.example.com")
-        #expect(created.env == ["MM_FEATUREFLAGS_A": "true"])
+        // The owner's name rides on the installation as a variable, not an annotation (which would keep
+        // it from being scheduled), with the Cloud plugin's placement.
+        #expect(created.env == ["MM_FEATUREFLAGS_A": "true", "SWITCHYARD_OWNER_NAME": "alan"])
+        #expect(created.annotations == ["multi-tenant"] && created.image == "mattermost/mattermost-enterprise-edition")
+        #expect(created.affinity == "multitenant" && created.filestore == "bifrost")
+        let post = try #require(lab.writes("POST", "/api/installations").first)
+        #expect(post.body.contains("\"MM_FEATUREFLAGS_A\":{\"value\":\"true\"}"), "\(post.body)")
         // Ready: the owner is told through the notify webhook.
         try lab.settle()
         #expect(lab.notices.messages.count == 1)
@@ -440,11 +453,17 @@ struct LabelDeployEndToEndTests {
         #expect(r.json?["text"]?.string?.contains("not a valid name") == true)
         r = try lab.chat("deploy create abc --colour red")
         #expect(r.json?["text"]?.string?.contains("unknown option `--colour`") == true)
+        // Sizes come from a closed list; the provisioner would answer 400.
+        r = try lab.chat("deploy create abc --size bogus")
+        #expect(r.json?["text"]?.string?.contains("not a size you can pick") == true && r.json?["text"]?.string?.contains("`miniHA`") == true, "\(r.stdout)")
+        #expect(lab.prov.all.count == 1)
 
         // Update clears one variable without touching the rest; never an empty map.
         r = try lab.chat("deploy update my-test --env B=2 --clear-env MM_FEATUREFLAGS_A")
         #expect(r.json?["text"]?.string?.contains("Updating") == true, "\(r.stdout)")
-        #expect(lab.prov.all.first?.env == ["B": "2"])
+        #expect(lab.prov.all.first?.env == ["B": "2", "SWITCHYARD_OWNER_NAME": "alan"])
+        r = try lab.chat("deploy info my-test")
+        #expect(r.json?["text"]?.string?.contains("`B`") == true && r.json?["text"]?.string?.contains("OWNER_NAME") == false, "\(r.stdout)")
         try lab.settle()
         // The owner deletes it; the name stays reserved, and a new create explains why it fails.
         r = try lab.chat("deploy delete my-test")

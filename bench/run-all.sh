@@ -47,6 +47,7 @@ measure() {  # measure <mode> <function>: prints "median_ms floor_ms peak_kib"
   local mode=$1 f=$2 input=$out/payload.json
   local -a env=(GITHUB_WEBHOOK_SECRET=$secret SWITCHYARD_LOG_LEVEL=error GITHUB_API_URL=http://127.0.0.1:9
                 SWITCHYARD_FUNCTIONS_DIR="$(pwd)/functions")
+  [ -n "${BENCH_CONFIG:-}" ] && env+=(SWITCHYARD_CONFIG="$BENCH_CONFIG")
   case $mode in
     cgi) env+=(GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=$size
                HTTP_X_GITHUB_EVENT=pull_request HTTP_X_GITHUB_DELIVERY=bench HTTP_X_HUB_SIGNATURE_256=$sig) ;;
@@ -64,6 +65,7 @@ measure() {  # measure <mode> <function>: prints "median_ms floor_ms peak_kib"
 }
 
 echo "Switchyard benchmarks — $(date -u +%Y-%m-%d), $(nproc) cores, $(swift --version 2>/dev/null | head -1)"
+echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "Cold start: signed ${size}-byte pull_request.edited webhook, verified and ignored (decoded by the functions that act on pull_request), median of $rounds rounds × $runs execs"
 printf '| %-15s | %-8s | %9s | %9s | %7s | %9s |\n' function mode "per exec" floor ratio "peak RSS"
@@ -76,6 +78,24 @@ for f in "${functions[@]}"; do
   done
 done
 echo
+# The policy file is read by libyaml when an event needs it: sla-check reads it for every pull_request.
+policy=functions/label-deploy/label-deploy.sample.yaml
+if [ -z "${FUNCTIONS:-}" ] || [[ " ${functions[*]} " == *" sla-check "* ]]; then
+  # Interleaved, round by round, so that the machine's drift falls on both alike.
+  a0=(); a1=()
+  for ((r = 0; r < 5; r++)); do
+    read -r x _ _ < <(rounds=1 measure cgi sla-check)
+    read -r y _ _ < <(BENCH_CONFIG="$(pwd)/$policy" rounds=1 measure cgi sla-check)
+    a0+=("$x"); a1+=("$y")
+  done
+  ms0=$(median "${a0[@]}"); ms1=$(median "${a1[@]}")
+  echo "Policy file: sla-check (cgi) on the same event without and with $policy ($(wc -l < "$policy") lines), read by libyaml; median of 5 interleaved rounds × $runs execs"
+  printf '| %-22s | %9s |\n' run "per exec"
+  printf '|%s|%s|\n' "------------------------" "-----------"
+  printf '| %-22s | %6.3f ms |\n' "no policy" "$ms0"
+  printf '| %-22s | %6.3f ms |\n' "with the policy" "$ms1"
+  printf 'The policy adds %.3f ms per event.\n\n' "$(awk -v a="$ms1" -v b="$ms0" 'BEGIN {print a - b}')"
+fi
 echo "Size: release binaries as shipped (stripped); each needs no shared library"
 printf '| %-15s | %10s |\n' binary stripped
 printf '|%s|%s|\n' "-----------------" "------------"

@@ -4,7 +4,7 @@ import SwitchyardRuntime
 
 extension LabelDeploy: Capability {
     public var name: String { Self.name }
-    public var events: Set<String>? { ["pull_request", "status", "check_run", "workflow_run", "deployment_status", "provisioner"] }
+    public var events: Set<String>? { ["pull_request", "issue_comment", "status", "check_run", "workflow_run", "deployment_status", "provisioner"] }
 
     /// The backend for a repository's pull requests.
     func backend(_ s: Settings, repo: RepoRef, context: CapabilityContext) throws -> any EnvironmentBackend {
@@ -24,6 +24,7 @@ extension LabelDeploy: Capability {
     }
 
     public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {
+        if let comment = CommentTrigger(event) { return try plan(comment: comment, context: context) }
         switch event {
         case .pullRequest(let e):
             let ref = IssueRef(repo: e.repository.ref, number: e.pullRequest.number)
@@ -43,6 +44,10 @@ extension LabelDeploy: Capability {
                 guard pull.state == "open" else { return .ignore("#\(ref.number) is closed") }
                 guard labels.contains(where: { $0.lowercased() == profile.label.lowercased() }) else {
                     return .ignore("the `\(profile.label)` label is gone again")
+                }
+                // `/deploy create` adds the label after creating the server: that label is Switchyard's own.
+                if e.sender.isBot, try context.github().isBot(e.sender.login) {
+                    return .ignore("Switchyard added the `\(profile.label)` label itself")
                 }
                 switch try context.admits(e.sender.login, isBot: e.sender.isBot, command: "deploy", default: Self.defaultPolicy, repo: ref.repo) {
                 case .allowed: break
@@ -183,7 +188,17 @@ extension LabelDeploy: Capability {
         spec.dns = "\(spec.name).\(s.domain)"
         if profile.license {
             guard let license = context.settings?.deployLicense else {
-                throw SwitchyardError.misconfigured("the `\(profile.label)` profile needs a licence: set DEPLOY_LICENSE (or DEPLOY_LICENSE_FILE)")
+                // Nothing a redelivery can fix: say so on the PR, take the label off, tell the operators.
+                let text = Self.body(.unlicensed(profile.label))
+                if context.dryRun { return Plan(outcome: .planned, message: "would refuse `\(profile.label)`: no licence is configured") }
+                // Said once: a label added again is taken off again, without a second comment or alert.
+                let said = try github.comment(on: ref, marked: Self.marker)?.body == Self.withMarker(text)
+                if !said {
+                    Self.alertOps("\(ref.repo.fullName)#\(ref.number): the `\(profile.label)` label needs a licence, and DEPLOY_LICENSE is not set", context: context)
+                }
+                return Plan(outcome: .rejected, actions: (said ? [] : [.upsertComment(issue: ref, body: text, marker: Self.marker)])
+                                                          + [.removeLabel(issue: ref, label: profile.label)],
+                            message: "the `\(profile.label)` profile needs a licence: set DEPLOY_LICENSE (or DEPLOY_LICENSE_FILE)")
             }
             spec.license = license
         }
@@ -359,6 +374,9 @@ extension LabelDeploy: Capability {
             }
             var actions: [Action] = [.upsertComment(issue: ref, body: body, marker: Self.marker)]
             if newState != "update-failed" { actions += labels.map { .removeLabel(issue: ref, label: $0) } }
+            if !context.dryRun {
+                Self.alertOps("\(ref.repo.fullName)#\(ref.number): test server `\(server.name)` (installation \(server.id)) is \(newState)", context: context)
+            }
             return .perform(actions, message: "\(server.name): \(newState)")
         default:
             return .ignore("\(server.name): \(oldState) → \(newState) needs no comment")
@@ -419,6 +437,8 @@ extension LabelDeploy: Capability {
         case failed(String, state: String, labels: [String])
         case reserved(String, label: String)
         case deleted([String], why: String)
+        case unlicensed(String)
+        case changing(String, by: String)
     }
 
     static func body(_ note: Note) -> String {
@@ -454,6 +474,10 @@ extension LabelDeploy: Capability {
             lines.append("⚠️ The name `\(n)` is still reserved by a server being deleted. The `\(label)` label was removed; add it again in a few minutes.")
         case .deleted(let names, let why):
             lines.append("🗑️ Test server \(names.map { "`\($0)`" }.joined(separator: ", ")) deleted: \(why).")
+        case .changing(let n, let who):
+            lines.append("🔄 Changing `\(n)` as @\(who) asked…")
+        case .unlicensed(let label):
+            lines.append("⚠️ The `\(label)` label asks for a licensed server, and no licence is configured for test servers here, so nothing was created and the label was removed. The operators have been told; add the label again once they have set one.")
         }
         return lines.joined(separator: "\n")
     }

@@ -224,6 +224,9 @@ extension LabelDeploy {
             return .ignore("no DEPLOY_NOTIFY_WEBHOOK_URL: \(text)")
         }
         if context.dryRun { return Plan(outcome: .planned, message: "would notify: \(text)") }
+        if newState.hasSuffix("failed") || newState == "creation-no-compatible-clusters" {
+            Self.alertOps("\(owner.platform.rawValue) user \(owner.userID): test server `\(server.name)` (installation \(server.id)) is \(newState)", context: context)
+        }
         let channel = owner.platform == .mattermost ? user.map { "@\($0)" } : nil
         guard Self.postToChat(hook, text: mention + text, channel: channel, context: context) else {
             throw SwitchyardError.upstream("the chat webhook did not take the notice about \(server.name)")

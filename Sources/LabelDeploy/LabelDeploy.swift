@@ -194,6 +194,12 @@ public struct LabelDeploy: Sendable {
 
     // MARK: Chat incoming webhooks (Mattermost and Slack share `{"text": …}`)
 
+    /// Tells the operators (`DEPLOY_OPS_WEBHOOK_URL`), best effort: the PR or chat user is told anyway.
+    static func alertOps(_ text: String, context: CapabilityContext) {
+        guard let hook = context.settings?.opsWebhookURL else { return }
+        _ = postToChat(hook, text: "⚠️ label-deploy: " + text, channel: nil, context: context)
+    }
+
     static func postToChat(_ url: String, text: String, channel: String?, context: CapabilityContext) -> Bool {
         let deadline = context.deadline, logger = context.logger
         guard context.mayPostToChat(url) else { return false }

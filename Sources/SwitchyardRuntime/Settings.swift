@@ -30,6 +30,8 @@ public struct Settings: Sendable {
     /// alone receives test-server credentials. Webhook URLs are secrets.
     public var notifyWebhookURL: String?
     public var credentialsWebhookURL: String?
+    /// An incoming webhook for the operators: test servers that fail, and profiles that cannot be served.
+    public var opsWebhookURL: String?
     /// A licence for profiles that ask for one.
     public var deployLicense: String?
     public var maxBodyBytes: Int
@@ -80,6 +82,7 @@ public struct Settings: Sendable {
             provisionerWebhookTokens = try env.secrets("PROVISIONER_WEBHOOK_TOKEN")
             notifyWebhookURL = try env.secret("DEPLOY_NOTIFY_WEBHOOK_URL")
             credentialsWebhookURL = try env.secret("DEPLOY_CREDENTIALS_WEBHOOK_URL")
+            opsWebhookURL = try env.secret("DEPLOY_OPS_WEBHOOK_URL")
             deployLicense = try env.secret("DEPLOY_LICENSE")
             if env["SWITCHYARD_CONFIG"] == nil, let reference = env["SWITCHYARD_CONFIG_FROM"] {
                 let text = try AWSSecrets.resolve(reference, variable: "SWITCHYARD_CONFIG", environment: env.values)
@@ -112,7 +115,7 @@ public struct Settings: Sendable {
     public var secretValues: [String] {
         webhookSecrets + slackSecrets + mattermostTokens + gitlabWebhookTokens + provisionerWebhookTokens
             + [token, appKey, gitlabToken, provisionerAPIKey, provisionerToken, provisionerClientSecret, notifyWebhookURL,
-               credentialsWebhookURL, deployLicense].compactMap { $0 }
+               credentialsWebhookURL, opsWebhookURL, deployLicense].compactMap { $0 }
     }
 
     /// Loads the config file, if one is named. Throws `misconfigured` with the key and line.

@@ -193,11 +193,22 @@ struct LabelDeployEndToEndTests {
         #expect(lab.sticky()?.contains("miniHA") == true)
         lab.assertNoSecretsReachedGitHub(["license-text-0xfeed"])
 
-        // Without a licence the function says what to set, and creates nothing.
+        // Without a licence: the PR is told and the label removed, the operators are alerted, the answer
+        // says what to set, and nothing is created. A redelivery repeats none of it.
         let other = try Lab()
+        other.extra["DEPLOY_OPS_WEBHOOK_URL"] = other.noticesURL
         let refused = try other.pr("labeled", label: "Setup HA Cloud Test Server")
+        #expect(refused.status == 0 && refused.json?["outcome"]?.string == "rejected", "\(refused.stdout)\(refused.stderr)")
         #expect(refused.json?["message"]?.string?.contains("DEPLOY_LICENSE") == true, "\(refused.stdout)")
         #expect(other.prov.all.isEmpty)
+        #expect(other.sticky()?.contains("no licence is configured") == true, "\(other.sticky() ?? "")")
+        #expect(!other.gh.labels(Self.full, issue: 1).contains("Setup HA Cloud Test Server"))
+        #expect(other.notices.messages.count == 1 && other.notices.messages.first?.text.contains("DEPLOY_LICENSE is not set") == true)
+        other.gh.updatePull(Self.full, 1) { $0.labels.append("Setup HA Cloud Test Server") }
+        _ = try other.github("pull_request", other.gh.pullRequestEvent(Self.full, 1, action: "labeled", sender: "maint-mona",
+                                                                       label: "Setup HA Cloud Test Server"))
+        #expect(other.notices.messages.count == 1 && other.stickies.count == 1)
+        #expect(!other.gh.labels(Self.full, issue: 1).contains("Setup HA Cloud Test Server"))
     }
 
     @Test func anUntrustedLabellerGetsAReplyAndNothingIsCreated() throws {
@@ -303,12 +314,15 @@ struct LabelDeployEndToEndTests {
         let lab = try Lab()
         // No cluster carries the `multi-tenant` annotation the server asks for: it cannot be scheduled.
         lab.prov.clusters = [["dedicated"]]
+        lab.extra["DEPLOY_OPS_WEBHOOK_URL"] = lab.noticesURL
         _ = try lab.pr("labeled", label: Self.cloud)
         let runs = try lab.settle()
         #expect(runs.last?.json?["outcome"]?.string == "done", "\(runs.map(\.stdout))")
         #expect(lab.sticky()?.contains("no cluster with room") == true, "\(lab.sticky() ?? "")")
         #expect(!lab.gh.labels(Self.full, issue: 1).contains(Self.cloud))
         #expect(lab.gh.deployments(Self.full).first?.statuses.last?.state == "failure")
+        #expect(lab.notices.messages.count == 1 && lab.notices.messages.first?.text.contains("creation-no-compatible-clusters") == true,
+                "\(lab.notices.messages.map(\.text))")
         // The failure redelivered changes nothing.
         let writes = lab.gh.requests.filter { $0.method != "GET" }.count
         _ = try lab.deliver(lab.prov.events.last!)
@@ -474,6 +488,60 @@ struct LabelDeployEndToEndTests {
         #expect(lab.notices.messages.last?.text.contains("was deleted") == true, "\(lab.notices.messages.map(\.text))")
         r = try lab.chat("deploy frobnicate x")
         #expect(r.json?["text"]?.string?.contains("Unknown deploy command") == true)
+        lab.assertNoSecretsReachedGitHub()
+    }
+
+    /// `/deploy …` in a PR comment, as the built binary receives it.
+    func comment(_ lab: Lab, _ body: String, by user: String = "maint-mona", id: Int) throws -> Support.Run {
+        try lab.github("issue_comment", try JSON.parse(Support.commentPayload(repo: Self.full, number: 1, body: body, user: user, commentID: id,
+                                                                              association: user == "maint-mona" ? "COLLABORATOR" : "NONE")))
+    }
+
+    @Test func pullRequestCommentsCreateUpdateAndDeleteItsServer() throws {
+        let lab = try Lab()
+        // An outsider is told who may, and nothing is created.
+        var r = try comment(lab, "/deploy create", by: "random-rita", id: 501)
+        #expect(r.json?["outcome"]?.string == "rejected", "\(r.stdout)\(r.stderr)")
+        #expect(lab.gh.comments(Self.full, issue: 1).contains { $0.body.contains("@random-rita only") })
+        #expect(lab.prov.all.isEmpty)
+        // Spinwick's flags: size and variables (single-dash spellings too); the label is added.
+        r = try comment(lab, "/deploy create -size miniHA --env MM_FEATUREFLAGS_X=true,MM_A=1", id: 502)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        let created = try #require(lab.prov.all.first)
+        #expect(created.size == "miniHA" && created.env == ["MM_FEATUREFLAGS_X": "true", "MM_A": "1"], "\(created)")
+        #expect(lab.gh.labels(Self.full, issue: 1).contains(Self.cloud))
+        #expect(lab.sticky()?.contains("Creating `widgets-pr-1` (miniHA") == true, "\(lab.sticky() ?? "")")
+        // The label Switchyard added comes back as an event from Switchyard: it changes nothing.
+        r = try lab.github("pull_request", lab.gh.pullRequestEvent(Self.full, 1, action: "labeled", sender: "switchyard[bot]", label: Self.cloud))
+        #expect(r.json?["outcome"]?.string == "ignored", "\(r.stdout)")
+        #expect(lab.gh.labels(Self.full, issue: 1).contains(Self.cloud) && lab.prov.all.count == 1)
+        // The same comment redelivered: one server.
+        _ = try comment(lab, "/deploy create -size miniHA --env MM_FEATUREFLAGS_X=true,MM_A=1", id: 502)
+        #expect(lab.prov.all.count == 1)
+        try lab.settle()
+        #expect(lab.sticky()?.contains("is ready") == true)
+        // A push keeps the chosen size and variables: only the version moves.
+        try lab.gh.commit(Self.full, branch: "feature", files: ["src/p.txt": "p\n"], message: "Add p")
+        _ = try lab.pr("synchronize")
+        try lab.settle()
+        #expect(lab.prov.all.first?.size == "miniHA" && lab.prov.all.first?.env["MM_A"] == "1")
+        // Update: a size and variables, one cleared.
+        r = try comment(lab, "/deploy update --size miniSingleton --env MM_B=2 --clear-env MM_A", id: 503)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        #expect(lab.prov.all.first?.size == "miniSingleton" && lab.prov.all.first?.env == ["MM_FEATUREFLAGS_X": "true", "MM_B": "2"])
+        try lab.settle()
+        #expect(lab.sticky()?.contains("was updated") == true, "\(lab.sticky() ?? "")")
+        // Bad requests are explained on the PR.
+        r = try comment(lab, "/deploy update --size huge", id: 504)
+        #expect(r.json?["outcome"]?.string == "rejected" && r.json?["message"]?.string?.contains("not a size") == true, "\(r.stdout)")
+        r = try comment(lab, "/deploy update --version 9.0.0", id: 505)
+        #expect(r.json?["message"]?.string?.contains("runs this pull request's head") == true, "\(r.stdout)")
+        // Delete: the server goes and the label with it.
+        r = try comment(lab, "/deploy delete", id: 506)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        #expect(!lab.gh.labels(Self.full, issue: 1).contains(Self.cloud))
+        #expect(lab.live.isEmpty)
+        #expect(lab.sticky()?.contains("@maint-mona asked for it") == true)
         lab.assertNoSecretsReachedGitHub()
     }
 

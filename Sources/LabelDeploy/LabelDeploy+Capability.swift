@@ -202,11 +202,6 @@ extension LabelDeploy: Capability {
             }
             spec.license = license
         }
-        if profile.accounts {
-            spec.env[Self.adminUserVariable] = "sysadmin"
-            spec.env[Self.adminPasswordVariable] = Self.password()
-            context.logger.redact([spec.env[Self.adminPasswordVariable]!])
-        }
         if context.dryRun { return Plan(outcome: .planned, message: "would create \(spec.name) (\(profile.size), \(version)) at \(spec.dns)") }
         let created: TestServer
         do {
@@ -331,29 +326,30 @@ extension LabelDeploy: Capability {
         switch newState {
         case "stable" where oldState.hasPrefix("creation") || oldState.hasPrefix("update") || oldState.isEmpty:
             let updated = oldState.hasPrefix("update")
-            let password = server.env[Self.adminPasswordVariable].flatMap { $0.isEmpty ? nil : $0 }
-            var credentials: Credentials = password == nil ? .none : .undelivered
-            if password != nil, context.settings?.credentialsWebhookURL != nil { credentials = .sentPrivately }
-            let body = Self.body(.ready(server, updated: updated, credentials: credentials))
             // A push that arrived while the server was being created or updated is applied now: the
             // pull request's head is the record of it.
             var follow: (GitHub.PullRequest, Profile)? = nil
+            var profile: Profile? = nil
             if reportDeployment, s.backend != "actions" {
                 let pull = try github.pullRequest(ref)
-                if pull.state == "open", let profile = s.profiles(on: (pull.labels ?? []).map(\.name)).first,
-                   Self.version(profile.version, pull: pull) != server.version {
+                profile = s.profiles(on: (pull.labels ?? []).map(\.name)).first
+                if pull.state == "open", let profile, Self.version(profile.version, pull: pull) != server.version {
                     follow = (pull, profile)
                 }
             }
+            let hook = context.settings?.credentialsWebhookURL
+            var credentials: Credentials = profile?.accounts != true ? .none : hook == nil ? .noChannel : .sentPrivately(team: "pr\(ref.number)")
+            let body = Self.body(.ready(server, updated: updated, credentials: credentials))
             if follow == nil, let current, Self.withMarker(body) == current { return .ignore("\(ref) already says \(server.name) is ready") }
             if context.dryRun { return Plan(outcome: .planned, message: "would announce \(server.name)") }
-            if let password, let hook = context.settings?.credentialsWebhookURL {
-                context.logger.redact([password])
-                let user = server.env[Self.adminUserVariable] ?? "sysadmin"
-                let text = "🔑 Test server for \(ref.repo.fullName)#\(ref.number): \(server.url ?? server.name) — user `\(user)`, password `\(password)`"
-                if !Self.postToChat(hook, text: text, channel: nil, context: context) {
-                    credentials = .undelivered
-                }
+            // Spinwick's accounts, made once the server is up: `sysadmin` (system admin) and `user-1` in
+            // team `pr<N>`, with fresh random passwords that go to the private channel and nowhere else.
+            // A run that did not get as far as saying so makes them again with new passwords.
+            if case .sentPrivately = credentials, !updated, let hook {
+                let logins = try createAccounts(server, team: "pr\(ref.number)", context: context)
+                let text = "🔑 Test server for \(ref.repo.fullName)#\(ref.number): \(server.url ?? server.name) (team `pr\(ref.number)`)\n"
+                    + logins.map { "- `\($0.user)`\($0.user == "sysadmin" ? " (system admin)" : ""): password `\($0.password)`" }.joined(separator: "\n")
+                if !Self.postToChat(hook, text: text, channel: nil, context: context) { credentials = .undelivered }
             }
             if reportDeployment {
                 try deploymentStatus(ref, state: "success", url: server.url, description: "Test server \(server.version)", settings: s, github: github)
@@ -427,7 +423,46 @@ extension LabelDeploy: Capability {
 
     // MARK: The sticky comment
 
-    enum Credentials { case none, sentPrivately, undelivered }
+    enum Credentials { case none, sentPrivately(team: String), noChannel, undelivered }
+
+    /// Creates (or, when a run before this one made them, re-keys) the accounts through mmctl on the
+    /// provisioner's exec route. Passwords are 32 random hex digits, registered for redaction first.
+    func createAccounts(_ server: TestServer, team: String, context: CapabilityContext) throws -> [(user: String, password: String)] {
+        guard let cloud = try provisioner(context) as? CloudProvisioner else { return [] }
+        guard let ci = try cloud.clusterInstallations(of: server.id).first else {
+            throw SwitchyardError.upstream("\(server.name) has no cluster installation to run mmctl in yet")
+        }
+        func run(_ args: [String], allowing exists: Bool = false) throws {
+            switch try cloud.mmctl(ci, args) {
+            case .output: return
+            case .failed(_, let out) where exists && out.lowercased().contains("exist"): return
+            case .failed(let status, let out):
+                context.logger.warning("mmctl failed", ["command": .string(args.prefix(2).joined(separator: " ")), "status": .int(status),
+                                                        "output": .string(String(out.prefix(300)))])
+                throw SwitchyardError.upstream("mmctl \(args.prefix(2).joined(separator: " ")) failed in \(server.name) (\(status))")
+            case .stillRunning:
+                throw SwitchyardError.upstream("mmctl \(args.prefix(2).joined(separator: " ")) did not finish in time in \(server.name)")
+            }
+        }
+        var logins: [(user: String, password: String)] = []
+        for (user, admin) in [("sysadmin", true), ("user-1", false)] {
+            let password = Self.hexPassword()
+            context.logger.redact([password])
+            var create = ["user", "create", "--email", "success+\(user)@simulator.amazonses.com", "--username", user, "--password", password]
+            if admin { create.append("--system-admin") }
+            switch try cloud.mmctl(ci, create) {
+            case .output: break
+            case .failed(_, let out) where out.lowercased().contains("exist"):
+                try run(["user", "change-password", user, "--password", password])
+            case .failed(let status, _): throw SwitchyardError.upstream("mmctl user create failed in \(server.name) (\(status))")
+            case .stillRunning: throw SwitchyardError.upstream("mmctl user create did not finish in time in \(server.name)")
+            }
+            logins.append((user, password))
+        }
+        try run(["team", "create", "--name", team, "--display-name", "PR \(team.dropFirst(2))"], allowing: true)
+        try run(["team", "users", "add", team] + logins.map(\.user))
+        return logins
+    }
 
     enum Note {
         case creating(String, profile: Profile, version: String, by: String?, retry: Bool)
@@ -463,8 +498,12 @@ extension LabelDeploy: Capability {
                                  : "✅ Test server `\(server.name)` is ready: \(link) (version `\(server.version)`).")
             switch credentials {
             case .none: break
-            case .sentPrivately: lines += ["", "🔑 The admin login was sent to the team's private channel; it is never posted here."]
-            case .undelivered: lines += ["", "🔑 This server has an admin account. Its password is never posted here, and no private channel received it (set DEPLOY_CREDENTIALS_WEBHOOK_URL)."]
+            case .sentPrivately(let team):
+                lines += ["", "🔑 Logins for `sysadmin` (system admin) and `user-1`, in team `\(team)`, were sent to the team's private channel; passwords are never posted here."]
+            case .noChannel:
+                lines += ["", "🔑 This profile asks for accounts, but no private channel is configured for their passwords (DEPLOY_CREDENTIALS_WEBHOOK_URL), so none were made."]
+            case .undelivered:
+                lines += ["", "🔑 The accounts were made, but the private channel did not take their passwords; remove and re-add the label to make new ones."]
             }
         case .failed(let n, let state, let labels):
             let why = state == "creation-no-compatible-clusters" ? "the provisioner has no cluster with room for it" : "the provisioner reports `\(state)`"

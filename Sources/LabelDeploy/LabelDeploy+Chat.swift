@@ -109,7 +109,7 @@ extension LabelDeploy {
             guard let s = try mine(name) else { return absent(name) }
             var lines = ["**\(s.name)**: \(s.state)", "- URL: \(s.url ?? "none yet")", "- Version: `\(s.version)`", "- Size: \(s.size)"]
             if !s.image.isEmpty { lines.append("- Image: `\(s.image)`") }
-            let env = s.env.keys.filter { $0 != Self.adminPasswordVariable && $0 != Self.ownerNameVariable }.sorted()
+            let env = s.env.keys.filter { $0 != Self.ownerNameVariable }.sorted()
             if !env.isEmpty { lines.append("- Environment: " + env.map { "`\($0)`" }.joined(separator: ", ")) }
             return Plan(outcome: .done, message: lines.joined(separator: "\n"))
         case "update", "restart", "hibernate", "wake-up", "wakeup", "delete":

@@ -55,7 +55,7 @@ extension LabelDeploy {
             case .success(let pairs): env = pairs
             }
         }
-        for k in env.keys where k == Self.ownerNameVariable || k == Self.adminPasswordVariable || k == Self.adminUserVariable {
+        for k in env.keys where k == Self.ownerNameVariable {
             return reply("`\(k)` is Switchyard's own variable.")
         }
         if let size = flags["size"], !Self.isProvisionerSize(size) {
@@ -82,7 +82,7 @@ extension LabelDeploy {
         case "update":
             var patch = ServerPatch(size: flags["size"], env: env)
             for k in (flags["clear-env"] ?? "").split(separator: ",") where !k.isEmpty {
-                guard String(k) != Self.ownerNameVariable, String(k) != Self.adminPasswordVariable, String(k) != Self.adminUserVariable else {
+                guard String(k) != Self.ownerNameVariable else {
                     return reply("`\(k)` is Switchyard's own variable.")
                 }
                 patch.env[String(k)] = ""

@@ -9,10 +9,6 @@ public struct LabelDeploy: Sendable {
     public static let name = "label-deploy"
     public static let marker = Marker(function: "label-deploy", "server")
     public static let defaultPolicy: [PermissionLevel] = [.collaborator(.write)]
-    /// The variables a profile with `accounts: true` passes to the server's bootstrap; the password is
-    /// read back from the provisioner and sent only to the private credentials webhook.
-    public static let adminUserVariable = "SWITCHYARD_ADMIN_USERNAME"
-    public static let adminPasswordVariable = "SWITCHYARD_ADMIN_PASSWORD"
 
     public init() {}
 
@@ -185,11 +181,14 @@ public struct LabelDeploy: Sendable {
             .replacing("{number}", with: "\(pull.number)").replacing("{branch}", with: dnsLabel(pull.head.ref))
     }
 
-    /// A password for a server's admin account: 24 characters from a 62-letter alphabet.
-    static func password() -> String {
-        let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
+    /// A password for a new server's account: 32 random hex digits, as Spinwick makes them.
+    static func hexPassword() -> String {
         var g = SystemRandomNumberGenerator()
-        return String((0..<24).map { _ in alphabet[Int(g.next(upperBound: UInt64(alphabet.count)))] })
+        return (0..<2).map { _ in
+            let v = g.next() as UInt64
+            let h = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - h.count) + h
+        }.joined()
     }
 
     // MARK: Chat incoming webhooks (Mattermost and Slack share `{"text": …}`)

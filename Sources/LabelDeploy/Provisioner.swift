@@ -151,7 +151,7 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
     /// One call. 5xx and transport failures are retried once for GET; 401 with OAuth2 refreshes the token once.
     @discardableResult
     func call(_ method: String, _ path: APIPath, query: [(String, String)] = [], json: JSON? = nil,
-              accept: Set<Int> = [200, 202]) throws -> (status: Int, body: JSON) {
+              accept: Set<Int> = [200, 202], rawText: Bool = false) throws -> (status: Int, body: JSON, text: String) {
         let url = baseURL + path.text + GitHubClient.queryString(query)
         var refreshed = false
         var attempt = 0
@@ -174,8 +174,8 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
                 Deadline.sleep(milliseconds: 100 * attempt)
                 continue
             }
-            let body = (try? JSON.parse(r.body)) ?? .null
-            if accept.contains(r.status) { return (r.status, body) }
+            let body = rawText ? JSON.null : (try? JSON.parse(r.body)) ?? .null
+            if accept.contains(r.status) { return (r.status, body, rawText ? String(decoding: r.body.prefix(65_536), as: UTF8.self) : "") }
             if r.status == 409 { throw BackendError.nameTaken(Self.message(body, r)) }
             if r.status == 401 || r.status == 403 {
                 throw SwitchyardError.misconfigured("the provisioner refused the credentials (\(r.status)); check PROVISIONER_API_KEY, PROVISIONER_TOKEN or the OAuth2 client")
@@ -246,6 +246,39 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
 
     public func wakeUp(_ id: String) throws {
         try call("POST", try Self.installation(id) / "wakeup")
+    }
+
+    // MARK: Running commands in a server (the exec route)
+
+    /// The cluster installations that run an installation (`GET /api/cluster_installations?installation=`).
+    public func clusterInstallations(of id: String) throws -> [String] {
+        _ = try Self.installation(id)
+        let r = try call("GET", APIPath("/api/cluster_installations"), query: [("installation", id)])
+        return (r.body.array ?? []).compactMap { $0["ID"]?.string }.filter { (try? Self.installation($0)) != nil }
+    }
+
+    public enum ExecResult: Sendable, Equatable {
+        case output(String)
+        /// The command failed; the provisioner's text is for the log only.
+        case failed(status: Int, output: String)
+        /// 504: the request ended before the command did, which keeps running.
+        case stillRunning
+    }
+
+    /// `POST /api/cluster_installation/{ci}/exec/mmctl` with the arguments as a JSON array; mmctl
+    /// always gets `--local` (the exec route has no session to log in with).
+    public func mmctl(_ clusterInstallation: String, _ arguments: [String]) throws -> ExecResult {
+        guard let seg = Segment(clusterInstallation), (try? Self.installation(clusterInstallation)) != nil else {
+            throw SwitchyardError.upstream("`\(clusterInstallation.prefix(40))` is not a cluster installation id")
+        }
+        let args = arguments.contains("--local") ? arguments : arguments + ["--local"]
+        let r = try call("POST", APIPath("/api/cluster_installation") / seg / "exec" / "mmctl", json: .array(args.map(JSON.string)),
+                         accept: [200, 400, 500, 504], rawText: true)
+        switch r.status {
+        case 200: return .output(r.text)
+        case 504: return .stillRunning
+        default: return .failed(status: r.status, output: r.text)
+        }
     }
 
     /// `/api/installation/{id}`: ids are 26 letters and digits, as the provisioner's routes require.

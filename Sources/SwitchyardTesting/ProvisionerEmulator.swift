@@ -33,6 +33,9 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         public var state: String
         public var createAt: Int64
         public var deleteAt: Int64 = 0
+        /// The server's accounts and teams, as mmctl through the exec route made them.
+        public var users: [String: (password: String, admin: Bool, email: String)] = [:]
+        public var teams: [String: Set<String>] = [:]
         public var affinity = "isolated"
         public var database = "mysql-operator"
         public var filestore = "minio-operator"
@@ -101,6 +104,8 @@ public final class ProvisionerEmulator: @unchecked Sendable {
     var log: [Logged] = []
     var emitted: [Event] = []
     var counter = 0
+    var execLog: [[String]] = []
+    var execFaults: [Int] = []
     private var server: HTTPServer?
     public private(set) var baseURL = ""
     public var environmentName = "test"
@@ -132,6 +137,11 @@ public final class ProvisionerEmulator: @unchecked Sendable {
     /// The next creation ends in this state (`creation-failed`). For `creation-no-compatible-clusters`,
     /// set `clusters` so that none carries the installation's annotations: that is how it arises.
     public func failNextCreation(_ state: String = "creation-failed") { lock.withLock { failures.append(state) } }
+
+    /// Every mmctl command run through the exec route, arguments as sent.
+    public var commands: [[String]] { lock.withLock { execLog } }
+    /// The next exec calls answer with these statuses (504: the request ends, the command still runs).
+    public func failNextExec(_ statuses: Int...) { lock.withLock { execFaults += statuses } }
 
     /// The next update ends in `update-failed`.
     public func failNextUpdate() { lock.withLock { updateFailures += 1 } }
@@ -250,6 +260,51 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             "DNSRecords": [["ID": .string(Self.id(i.name.count + 50)), "DomainName": .string(i.dns), "InstallationID": .string(i.id),
                             "IsPrimary": true, "CreateAt": .number(Double(i.createAt)), "DeleteAt": 0]],
         ]
+    }
+
+    static func clusterInstallationID(_ installation: String) -> String {
+        String(installation.reversed())
+    }
+
+    /// The few mmctl commands a new server's accounts need, with mmctl's own checks: `--local` is
+    /// required (there is no session), names are unique.
+    func mmctl(_ args: [String], _ i: inout Installation) -> ServerReply {
+        guard args.contains("--local") else {
+            return error(500, "Error: cannot read the config file; use --local or log in with mmctl auth login")
+        }
+        func value(_ flag: String) -> String? { args.firstIndex(of: flag).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
+        func text(_ t: String) -> ServerReply { .respond(status: 200, headers: [("Content-Type", "text/plain")], body: Array((t + "\n").utf8)) }
+        let words = args.filter { !$0.hasPrefix("--") }
+        switch Array(words.prefix(2)) {
+        case ["user", "create"]:
+            guard let name = value("--username"), let password = value("--password"), let email = value("--email") else {
+                return error(500, "Error: username, email and password are required")
+            }
+            guard password.count >= 8 else { return error(500, "Error: password must be at least 8 characters") }
+            if i.users[name] != nil { return error(500, "Error: an account with that username already exists") }
+            i.users[name] = (password, args.contains("--system-admin"), email)
+            return text("User \(name) has been created")
+        case ["user", "change-password"]:
+            guard words.count >= 3, i.users[words[2]] != nil, let password = value("--password") else { return error(500, "Error: user not found") }
+            i.users[words[2]]!.password = password
+            return text("Password for user \(words[2]) successfully changed")
+        case ["team", "create"]:
+            guard let name = value("--name") else { return error(500, "Error: name is required") }
+            if i.teams[name] != nil { return error(500, "Error: a team with that name already exists") }
+            i.teams[name] = []
+            return text("New team \(name) successfully created")
+        case ["team", "users"]:
+            guard words.count >= 5, words[2] == "add", i.teams[words[3]] != nil else { return error(500, "Error: unable to find team") }
+            for u in words.dropFirst(4) {
+                guard i.users[u] != nil else { return error(500, "Error: can't find user '\(u)'") }
+                i.teams[words[3]]!.insert(u)
+            }
+            return text("")
+        case ["sampledata"]:
+            return text("Sample data created")
+        default:
+            return error(500, "Error: unknown command \"\(words.joined(separator: " "))\"")
+        }
     }
 
     /// An env entry's value, read as Go's case-insensitive decoder reads `model.EnvVar`.
@@ -414,6 +469,23 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             default:
                 return error(405, "method not allowed")
             }
+        case ("GET", ["cluster_installations"]):
+            // One cluster installation per installation once it is scheduled (its id derived from the installation's).
+            let id = r.query["installation"] ?? ""
+            guard let i = installations.first(where: { $0.id == id }),
+                  !["creation-requested", "creation-no-compatible-clusters", "deleted"].contains(i.state) else { return .json(200, []) }
+            return .json(200, [["ID": .string(Self.clusterInstallationID(i.id)), "InstallationID": .string(i.id),
+                                "ClusterID": .string(Self.id(4242)), "State": "stable"]])
+        case ("POST", let rest) where rest.count == 4 && rest[0] == "cluster_installation" && rest[2] == "exec":
+            guard let idx = installations.firstIndex(where: { Self.clusterInstallationID($0.id) == rest[1] }) else { return error(404, "not found") }
+            guard rest[3] == "mmctl" || rest[3] == "mattermost" else { return error(400, "unsupported command \(rest[3])") }
+            guard let args = r.json?.array?.compactMap(\.string) else { return error(400, "failed to decode command arguments") }
+            execLog.append(args)
+            guard installations[idx].state == "stable" else { return error(400, "installation is not stable") }
+            // The command runs whatever becomes of the answer (a 504 is the request ending, not the command).
+            let answer = mmctl(args, &installations[idx])
+            if !execFaults.isEmpty { return error(execFaults.removeFirst(), "injected failure") }
+            return answer
         case ("POST", ["webhooks"]):
             guard let j = r.json, let owner = j["OwnerID"]?.string, let url = j["URL"]?.string else { return error(400, "bad webhook") }
             guard let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host?.isEmpty == false else {

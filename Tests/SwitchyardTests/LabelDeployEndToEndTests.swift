@@ -417,16 +417,60 @@ struct LabelDeployEndToEndTests {
                 accounts: true
         """)
         _ = try lab.pr("labeled", label: Self.cloud)
+        // Nothing secret rides on the installation: the accounts are made once the server is up.
+        #expect(lab.prov.all.first?.env.isEmpty == true)
         try lab.settle()
-        let password = try #require(lab.prov.all.first?.env["SWITCHYARD_ADMIN_PASSWORD"])
-        #expect(password.count == 24)
+        // Spinwick's accounts through mmctl on the exec route (with --local): a system admin and a user in team pr1.
+        let server = try #require(lab.prov.all.first)
+        #expect(Set(server.users.keys) == ["sysadmin", "user-1"] && server.users["sysadmin"]?.admin == true && server.users["user-1"]?.admin == false)
+        #expect(server.teams["pr1"] == ["sysadmin", "user-1"])
+        #expect(lab.prov.commands.allSatisfy { $0.last == "--local" })
+        let admin = try #require(server.users["sysadmin"]?.password), user = try #require(server.users["user-1"]?.password)
+        #expect(admin.count == 32 && admin.allSatisfy(\.isHexDigit) && admin != user)
         #expect(lab.credentials.messages.count == 1)
-        #expect(lab.credentials.messages.first?.text.contains(password) == true)
-        #expect(lab.sticky()?.contains("sent to the team's private channel") == true)
+        let delivered = try #require(lab.credentials.messages.first?.text)
+        #expect(delivered.contains(admin) && delivered.contains(user) && delivered.contains("team `pr1`"), "\(delivered)")
+        #expect(lab.sticky()?.contains("sent to the team's private channel") == true, "\(lab.sticky() ?? "")")
+        let passwordsSent = lab.prov.commands.count
         for e in lab.prov.events { _ = try lab.deliver(e) }
         #expect(lab.credentials.messages.count == 1, "a replay must not post the login again")
-        lab.assertNoSecretsReachedGitHub([password])
+        #expect(lab.prov.commands.count == passwordsSent, "a replay must not touch the accounts")
+        lab.assertNoSecretsReachedGitHub([admin, user])
         #expect(lab.notices.messages.isEmpty)
+    }
+
+    @Test func accountsSurviveALostExecAnswerAndNeedAPrivateChannel() throws {
+        let yaml = """
+        defaults:
+          deploy:
+            labels:
+              Setup Cloud Test Server:
+                size: miniSingleton
+                accounts: true
+        """
+        // The exec route's answer to the first account's creation is lost (504; the command ran on): the
+        // delivery fails and is retried; the retry re-keys the existing account and makes the rest, with
+        // new passwords, and only those are sent.
+        let lab = try Lab(config: yaml)
+        _ = try lab.pr("labeled", label: Self.cloud)
+        let events = lab.prov.settle()
+        lab.prov.failNextExec(504)
+        let first = try lab.deliver(events.last!)
+        #expect(first.status != 0, "\(first.stdout)")
+        #expect(lab.credentials.messages.isEmpty)
+        let retry = try lab.deliver(events.last!)
+        #expect(retry.status == 0, "\(retry.stdout)\(retry.stderr)")
+        let server = try #require(lab.prov.all.first)
+        #expect(lab.credentials.messages.count == 1)
+        #expect(lab.credentials.messages.first?.text.contains(server.users["sysadmin"]!.password) == true)
+        #expect(server.teams["pr1"] == ["sysadmin", "user-1"])
+        // Without a private channel no account is made, and the PR says why.
+        let bare = try Lab(config: yaml)
+        bare.extra["DEPLOY_CREDENTIALS_WEBHOOK_URL"] = ""
+        _ = try bare.pr("labeled", label: Self.cloud)
+        try bare.settle()
+        #expect(bare.prov.all.first?.users.isEmpty == true && bare.prov.commands.isEmpty)
+        #expect(bare.sticky()?.contains("no private channel is configured") == true, "\(bare.sticky() ?? "")")
     }
 
     @Test func chatCreateListConflictAndOwnership() throws {

@@ -101,7 +101,7 @@ struct SecretScanTests {
         for e in lab.prov.settle() { keep(try lab.deliver(e)) }
         keep(try lab.pr("closed"))
         #expect(outputs.joined().contains("\"level\":\"DEBUG\""))
-        let password = try #require(lab.prov.all.first { $0.name == "widgets-pr-1" }?.env["SWITCHYARD_ADMIN_PASSWORD"])
+        let password = try #require(lab.prov.all.first { $0.name == "widgets-pr-1" }?.users["sysadmin"]?.password)
         #expect(lab.credentials.messages.first?.text.contains(password) == true)
         let secrets = [LabelDeployEndToEndTests.provisionerKey, LabelDeployEndToEndTests.webhookToken, LabelDeployEndToEndTests.mattermostToken,
                        lab.noticesURL, lab.credentialsURL, license, password, Support.token(of: lab.gh)]

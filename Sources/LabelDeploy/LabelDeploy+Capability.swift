@@ -46,7 +46,7 @@ extension LabelDeploy: Capability {
                     return .ignore("the `\(profile.label)` label is gone again")
                 }
                 // `/deploy create` adds the label after creating the server: that label is Switchyard's own.
-                if e.sender.isBot, try context.github().isBot(e.sender.login) {
+                if try context.github().isBot(e.sender.login) {
                     return .ignore("Switchyard added the `\(profile.label)` label itself")
                 }
                 switch try context.admits(e.sender.login, isBot: e.sender.isBot, command: "deploy", default: Self.defaultPolicy, repo: ref.repo) {
@@ -153,6 +153,11 @@ extension LabelDeploy: Capability {
         if let live, live.version == version {
             let announced = try github.comment(on: ref, marked: Self.marker) != nil
             if live.state == "stable" {
+                // Accounts a webhook could not finish (the provisioner does not redeliver) are made on
+                // the next GitHub event: a push, or the label added again.
+                if announced, profile.accounts, !context.dryRun, let action = try accountsAction(ref, server: live, context: context) {
+                    return .perform([action], message: "\(live.name): accounts")
+                }
                 if announced { return .ignore("\(live.name) already runs \(version)") }
                 // An earlier delivery created it but failed before saying so: finish its work.
                 if context.dryRun { return Plan(outcome: .planned, message: "would announce \(live.name)") }
@@ -217,6 +222,9 @@ extension LabelDeploy: Capability {
             do {
                 created = try backend.create(spec)
             } catch BackendError.nameTaken {
+                if let mine = try backend.servers(owner: owner).first(where: { !$0.isGone }) {
+                    return .ignore("\(mine.name) was created by another delivery")
+                }
                 let text = Self.body(.reserved(spec.name, label: profile.label))
                 return Plan(outcome: .rejected, actions: [.upsertComment(issue: ref, body: text, marker: Self.marker),
                                                           .removeLabel(issue: ref, label: profile.label)],
@@ -337,29 +345,22 @@ extension LabelDeploy: Capability {
                     follow = (pull, profile)
                 }
             }
-            let hook = context.settings?.credentialsWebhookURL
-            var credentials: Credentials = profile?.accounts != true ? .none : hook == nil ? .noChannel : .sentPrivately(team: "pr\(ref.number)")
-            let body = Self.body(.ready(server, updated: updated, credentials: credentials))
-            if follow == nil, let current, Self.withMarker(body) == current { return .ignore("\(ref) already says \(server.name) is ready") }
-            if context.dryRun { return Plan(outcome: .planned, message: "would announce \(server.name)") }
-            // Spinwick's accounts, made once the server is up: `sysadmin` (system admin) and `user-1` in
-            // team `pr<N>`, with fresh random passwords that go to the private channel and nowhere else.
-            // A run that did not get as far as saying so makes them again with new passwords.
-            if case .sentPrivately = credentials, !updated, let hook {
-                let logins = try createAccounts(server, team: "pr\(ref.number)", context: context)
-                let text = "🔑 Test server for \(ref.repo.fullName)#\(ref.number): \(server.url ?? server.name) (team `pr\(ref.number)`)\n"
-                    + logins.map { "- `\($0.user)`\($0.user == "sysadmin" ? " (system admin)" : ""): password `\($0.password)`" }.joined(separator: "\n")
-                if !Self.postToChat(hook, text: text, channel: nil, context: context) { credentials = .undelivered }
+            let body = Self.body(.ready(server, updated: updated))
+            let accounts = profile?.accounts == true ? try accountsAction(ref, server: server, context: context) : nil
+            if follow == nil, accounts == nil, let current, Self.withMarker(body) == current {
+                return .ignore("\(ref) already says \(server.name) is ready")
             }
+            if context.dryRun { return Plan(outcome: .planned, message: "would announce \(server.name)") }
             if reportDeployment {
                 try deploymentStatus(ref, state: "success", url: server.url, description: "Test server \(server.version)", settings: s, github: github)
             }
-            let ready = Action.upsertComment(issue: ref, body: Self.body(.ready(server, updated: updated, credentials: credentials)), marker: Self.marker)
+            let ready = Action.upsertComment(issue: ref, body: body, marker: Self.marker)
+            let extra = accounts.map { [$0] } ?? []
             if let (pull, profile) = follow {
                 let next = try ensure(ref, pull: pull, profile: profile, settings: s, context: context, by: nil, retryFailed: false)
-                return .perform([ready] + next.actions, message: "\(server.name) is ready; \(next.message)")
+                return .perform([ready] + extra + next.actions, message: "\(server.name) is ready; \(next.message)")
             }
-            return .perform([ready], message: "\(server.name) is ready at \(server.url ?? "?")")
+            return .perform([ready] + extra, message: "\(server.name) is ready at \(server.url ?? "?")")
         case "creation-failed", "creation-no-compatible-clusters", "update-failed":
             let pull = try github.pullRequest(ref)
             let labels = s.profiles(on: (pull.labels ?? []).map(\.name)).map(\.label)
@@ -423,7 +424,42 @@ extension LabelDeploy: Capability {
 
     // MARK: The sticky comment
 
-    enum Credentials { case none, sentPrivately(team: String), noChannel, undelivered }
+    /// The accounts of a PR server have their own comment, marked with the installation: it is the
+    /// record that they were made and their passwords delivered, so nothing makes them twice.
+    static func accountsMarker(_ server: TestServer) -> Marker { Marker(function: name, "accounts", server.id) }
+
+    /// Makes the accounts unless this installation's accounts comment says they were delivered, and
+    /// returns that comment's new text (nil when there is nothing to do). Failures are reported in
+    /// the comment, not thrown: the server is ready either way, and the next push retries.
+    func accountsAction(_ ref: IssueRef, server: TestServer, context: CapabilityContext) throws -> Action? {
+        let marker = Self.accountsMarker(server)
+        let current = try context.github().comment(on: ref, marked: marker)?.body
+        if current?.contains(Self.accountsDelivered) == true { return nil }
+        let team = "pr\(ref.number)"
+        func note(_ text: String) -> Action? {
+            let body = "### Test server accounts\n\n" + text
+            return current == PlanRunner.withMarker(body, marker) ? nil : .upsertComment(issue: ref, body: body, marker: marker)
+        }
+        guard let hook = context.settings?.credentialsWebhookURL, context.mayPostToChat(hook) else {
+            return note("🔑 This profile asks for accounts on `\(server.name)`, but no private channel is configured for their passwords (DEPLOY_CREDENTIALS_WEBHOOK_URL, on an allowed origin), so none were made; the next push makes them once it is.")
+        }
+        if context.dryRun { return nil }
+        let logins: [(user: String, password: String)]
+        do {
+            logins = try createAccounts(server, team: team, context: context)
+        } catch let e as SwitchyardError {
+            context.logger.error("the accounts could not be made", ["server": .string(server.name), "error": .string(e.message)])
+            return note("🔑 The accounts of `\(server.name)` could not be made yet (\(e.message)); the next push, or the label added again, retries.")
+        }
+        let text = "🔑 Test server for \(ref.repo.fullName)#\(ref.number): \(server.url ?? server.name) (team `\(team)`)\n"
+            + logins.map { "- `\($0.user)`\($0.user == "sysadmin" ? " (system admin)" : ""): password `\($0.password)`" }.joined(separator: "\n")
+        guard Self.postToChat(hook, text: text, channel: nil, context: context) else {
+            return note("🔑 The private channel did not take the passwords of `\(server.name)`'s accounts; the next push, or the label added again, makes new ones.")
+        }
+        return note("🔑 Logins for `sysadmin` (system admin) and `user-1` on `\(server.name)`, in team `\(team)`, \(Self.accountsDelivered); passwords are never posted here.")
+    }
+
+    static let accountsDelivered = "were sent to the team's private channel"
 
     /// Creates (or, when a run before this one made them, re-keys) the accounts through mmctl on the
     /// provisioner's exec route. Passwords are 32 random hex digits, registered for redaction first.
@@ -468,7 +504,7 @@ extension LabelDeploy: Capability {
         case creating(String, profile: Profile, version: String, by: String?, retry: Bool)
         case waiting(sha7: String, check: ImageCheck, existing: String?)
         case updating(String, version: String)
-        case ready(TestServer, updated: Bool, credentials: Credentials)
+        case ready(TestServer, updated: Bool)
         case failed(String, state: String, labels: [String])
         case reserved(String, label: String)
         case deleted([String], why: String)
@@ -492,19 +528,10 @@ extension LabelDeploy: Capability {
             lines.append("⌛ The image for `\(sha7)` is not built yet; \(existing.map { "`\($0)` will be updated" } ?? "the server will be created") when \(what) passes.")
         case .updating(let n, let v):
             lines.append("🔄 Updating `\(n)` to version `\(v)`…")
-        case .ready(let server, let updated, let credentials):
+        case .ready(let server, let updated):
             let link = server.url.map { "[\($0)](\($0))" } ?? "`\(server.name)`"
             lines.append(updated ? "✅ `\(server.name)` was updated to version `\(server.version)`: \(link)"
                                  : "✅ Test server `\(server.name)` is ready: \(link) (version `\(server.version)`).")
-            switch credentials {
-            case .none: break
-            case .sentPrivately(let team):
-                lines += ["", "🔑 Logins for `sysadmin` (system admin) and `user-1`, in team `\(team)`, were sent to the team's private channel; passwords are never posted here."]
-            case .noChannel:
-                lines += ["", "🔑 This profile asks for accounts, but no private channel is configured for their passwords (DEPLOY_CREDENTIALS_WEBHOOK_URL), so none were made."]
-            case .undelivered:
-                lines += ["", "🔑 The accounts were made, but the private channel did not take their passwords; remove and re-add the label to make new ones."]
-            }
         case .failed(let n, let state, let labels):
             let why = state == "creation-no-compatible-clusters" ? "the provisioner has no cluster with room for it" : "the provisioner reports `\(state)`"
             lines.append("❌ `\(n)` could not be \(state == "update-failed" ? "updated" : "created"): \(why).")

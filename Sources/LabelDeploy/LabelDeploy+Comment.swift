@@ -58,10 +58,16 @@ extension LabelDeploy {
         for k in env.keys where k == Self.ownerNameVariable {
             return reply("`\(k)` is Switchyard's own variable.")
         }
-        if let size = flags["size"], !Self.isProvisionerSize(size) {
-            return reply("`\(size)` is not a size the provisioner knows; use one of " + Self.provisionerSizes.sorted().map { "`\($0)`" }.joined(separator: ", ") + ".")
+        for (k, v) in env where v.isEmpty { return reply("`\(k)=` has no value; `--clear-env \(k)` removes a variable.") }
+        let clear = (flags["clear-env"] ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
+        for k in clear where k.isEmpty || !k.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) || k == Self.ownerNameVariable {
+            return reply("`\(k)` is not a variable that can be cleared.")
         }
         let s = Settings(config: context.config, repo: ref.repo)
+        let sizes = (s.sizes + s.profiles.map(\.size)).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        if let size = flags["size"], !sizes.contains(size) || !Self.isProvisionerSize(size) {
+            return reply("`\(size)` is not a size that can be asked for here; use one of " + sizes.map { "`\($0)`" }.joined(separator: ", ") + ".")
+        }
         let pull = try context.github().pullRequest(ref)
         guard pull.state == "open" else { return reply("#\(ref.number) is closed; reopen it first.") }
         let labels = (pull.labels ?? []).map(\.name)
@@ -74,19 +80,20 @@ extension LabelDeploy {
             if let size = flags["size"] { profile.size = size }
             for (k, v) in env { profile.env[k] = v }
             let live = try backend(s, repo: ref.repo, context: context).servers(owner: Self.owner(ref)).first { !$0.isGone }
-            if let live { return reply("this pull request already has `\(live.name)` (\(live.state)); use `/deploy update` or `/deploy delete`.") }
+            if let live {
+                // A create whose label was never added (cut short, then redelivered) finishes here.
+                if s.profiles(on: labels).isEmpty {
+                    return .perform([.addLabels(issue: ref, labels: [profile.label])], message: "\(live.name) exists; its label was added")
+                }
+                return reply("this pull request already has `\(live.name)` (\(live.state)); use `/deploy update` or `/deploy delete`.")
+            }
             let plan = try ensure(ref, pull: pull, profile: profile, settings: s, context: context, by: login, retryFailed: true)
             guard plan.outcome == .done, !labels.contains(where: { $0.lowercased() == profile.label.lowercased() }) else { return plan }
             // The label says a server is wanted: later pushes update it, and removing it deletes it.
             return .perform(plan.actions + [.addLabels(issue: ref, labels: [profile.label])], message: plan.message)
         case "update":
             var patch = ServerPatch(size: flags["size"], env: env)
-            for k in (flags["clear-env"] ?? "").split(separator: ",") where !k.isEmpty {
-                guard String(k) != Self.ownerNameVariable else {
-                    return reply("`\(k)` is Switchyard's own variable.")
-                }
-                patch.env[String(k)] = ""
-            }
+            for k in clear { patch.env[k] = "" }
             guard !patch.isEmpty else { return reply("nothing to change. \(Self.commentUsage)") }
             let backend = try backend(s, repo: ref.repo, context: context)
             guard let live = try backend.servers(owner: Self.owner(ref)).first(where: { !$0.isGone }) else {

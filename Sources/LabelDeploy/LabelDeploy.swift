@@ -88,12 +88,16 @@ public struct LabelDeploy: Sendable {
         /// request (PR builds are published as `mattermostdevelopment/mattermost-enterprise-edition:<sha7>`;
         /// the provisioner's own default image has no such tags).
         public var placement = Placement.spinwick
+        /// The sizes a `/deploy` comment may ask for (`deploy.sizes`): the profiles' sizes and the
+        /// Cloud plugin's two by default.
+        public var sizes: [String] = ["miniSingleton", "miniHA"]
 
         public init() {}
         public init(config: Config, repo: RepoRef) {
             func v(_ k: String...) -> YAML? { config.value(["deploy"] + k, for: repo) }
             placement = Placement(LabelDeploy.Placement.spinwick, overriddenBy: { v($0) })
             if let x = v("domain")?.string { domain = x }
+            if let x = v("sizes")?.strings, !x.isEmpty { sizes = x }
             if let x = v("name")?.string { nameTemplate = x }
             if let x = v("deployments")?.bool { deployments = x }
             if let x = v("backend")?.string { backend = x }

@@ -12,6 +12,9 @@ extension LabelDeploy {
         /// The sizes chat users may pick (the Cloud plugin's two), each one the provisioner knows.
         var sizes = ["miniSingleton", "miniHA"]
         var maxServers = 3
+        /// How many servers one person may lock against deletion (the Cloud plugin's
+        /// `DeletionLockInstallationsAllowedPerPerson`, default 1).
+        var deletionLocks = 1
         var placement = LabelDeploy.Placement.cloudPlugin
 
         init(config: Config) {
@@ -21,6 +24,7 @@ extension LabelDeploy {
             if let x = c?["sizes"]?.strings, !x.isEmpty { sizes = x }
             if let x = c?["size"]?.string { size = x }
             if let x = c?["max-servers"]?.int { maxServers = x }
+            if let x = c?["deletion-locks"]?.int { deletionLocks = x }
             placement = LabelDeploy.Placement(.cloudPlugin, overriddenBy: { c?[$0] })
         }
     }
@@ -44,6 +48,8 @@ extension LabelDeploy {
     - `deploy list`, `deploy info <name>`
     - `deploy update <name> [--version V] [--size S] [--image I] [--env K=V,…] [--clear-env K,…]`
     - `deploy restart|hibernate|wake-up|delete <name>`
+    - `deploy deletion-lock|deletion-unlock <name>`
+    - `deploy mmctl <name> <args…>` (mmctl with `--local`), `deploy mmcli <name> <args…>` (the server's own CLI)
     """
 
     public func plan(chat: ChatCommand, command: Command, context: CapabilityContext) throws -> Plan {
@@ -52,6 +58,8 @@ extension LabelDeploy {
         var args = command.tokens
         guard !args.isEmpty else { return Plan(outcome: .done, message: Self.chatUsage) }
         let sub = args.removeFirst().lowercased()
+        // mmctl's own flags are its business: everything after the name goes to it unparsed.
+        if sub == "mmctl" || sub == "mmcli" { return try runCommand(sub, args, chat: chat, context: context) }
         let flags: [String: String]
         var rest: [String] = []
         switch Self.flags(args) {
@@ -72,7 +80,7 @@ extension LabelDeploy {
         case "list":
             let servers = try cloud.servers(owner: owner).filter { !$0.isGone }
             guard !servers.isEmpty else { return Plan(outcome: .done, message: "You have no test servers. Create one with `\(chat.command) deploy create <name>`.") }
-            let rows = servers.map { "| `\($0.name)` | \($0.state) | `\($0.version)` | \($0.size) | \($0.url ?? "") |" }
+            let rows = servers.map { "| `\($0.name)`\($0.deletionLocked ? " 🔒" : "") | \($0.state) | `\($0.version)` | \($0.size) | \($0.url ?? "") |" }
             return Plan(outcome: .done, message: (["| Name | State | Version | Size | URL |", "|---|---|---|---|---|"] + rows).joined(separator: "\n"))
         case "create":
             guard let name, rest.count == 1 else { return .reject("Name the server: `\(chat.command) deploy create <name>`.") }
@@ -112,6 +120,21 @@ extension LabelDeploy {
             let env = s.env.keys.filter { $0 != Self.ownerNameVariable }.sorted()
             if !env.isEmpty { lines.append("- Environment: " + env.map { "`\($0)`" }.joined(separator: ", ")) }
             return Plan(outcome: .done, message: lines.joined(separator: "\n"))
+        case "deletion-lock", "deletion-unlock":
+            guard let name, rest.count == 1, flags.isEmpty else { return .reject("Which server? `\(chat.command) deploy \(sub) <name>`.") }
+            guard let server = try mine(name), let cloud = cloud as? CloudProvisioner else { return absent(name) }
+            let lock = sub == "deletion-lock"
+            if server.deletionLocked == lock { return Plan(outcome: .done, message: "`\(name)` is already \(lock ? "locked against" : "open to") deletion.") }
+            if lock {
+                let locked = try cloud.servers(owner: owner).filter { $0.deletionLocked && !$0.isGone }
+                guard locked.count < cs.deletionLocks else {
+                    return .reject("You may lock \(cs.deletionLocks) server\(cs.deletionLocks == 1 ? "" : "s") against deletion, and \(locked.map { "`\($0.name)`" }.joined(separator: ", ")) already \(locked.count == 1 ? "is" : "are"); unlock one first.")
+                }
+            }
+            if context.dryRun { return Plan(outcome: .planned, message: "would \(sub) `\(name)`") }
+            try cloud.setDeletionLock(server.id, locked: lock)
+            return Plan(outcome: .done, message: lock ? "🔒 `\(name)` is locked against deletion; `\(chat.command) deploy deletion-unlock \(name)` opens it again."
+                                                     : "🔓 `\(name)` can be deleted again.")
         case "update", "restart", "hibernate", "wake-up", "wakeup", "delete":
             guard let name else { return .reject("Which server? `\(chat.command) deploy \(sub) <name>`.") }
             guard let s = try mine(name) else { return absent(name) }
@@ -145,6 +168,9 @@ extension LabelDeploy {
                 try cloud.wakeUp(s.id)
                 return Plan(outcome: .done, message: "⏰ Waking `\(name)` up.")
             default:
+                guard !s.deletionLocked else {
+                    return .reject("`\(name)` is locked against deletion; `\(chat.command) deploy deletion-unlock \(name)` first.")
+                }
                 try cloud.delete(s.id)
                 return Plan(outcome: .done, message: "🗑️ Deleting `\(name)`. Its name stays reserved for a while.")
             }
@@ -193,6 +219,37 @@ extension LabelDeploy {
             out[key] = String(part[part.index(after: eq)...])
         }
         return .success(out)
+    }
+
+    /// `deploy mmctl|mmcli <name> <args…>`: the owner's command, run in their server through the
+    /// provisioner's exec route; the arguments go as a JSON array, never through a shell.
+    func runCommand(_ sub: String, _ args: [String], chat: ChatCommand, context: CapabilityContext) throws -> Plan {
+        guard let name = args.first, args.count >= 2 else {
+            return .reject("Usage: `\(chat.command) deploy \(sub) <name> <arguments…>`, for example `\(chat.command) deploy \(sub) my-test \(sub == "mmctl" ? "user list" : "version")`.")
+        }
+        guard let cloud = try provisioner(context) as? CloudProvisioner,
+              let server = try cloud.servers(owner: Self.owner(chat)).first(where: { $0.name == name && !$0.isGone }) else {
+            return .reject("You have no test server named `\(name)`. `\(chat.command) deploy list` shows yours.")
+        }
+        guard server.state == "stable" else { return .reject("`\(name)` is \(server.state); commands run once it is stable.") }
+        if context.dryRun { return Plan(outcome: .planned, message: "would run \(sub) in `\(name)`") }
+        guard let ci = try cloud.clusterInstallations(of: server.id).first else {
+            return .reject("`\(name)` is not running on a cluster yet; try again in a minute.")
+        }
+        let rest = Array(args.dropFirst())
+        let result = sub == "mmctl" ? try cloud.mmctl(ci, rest) : try cloud.exec(ci, mattermostCLI: true, rest)
+        func block(_ text: String) -> String {
+            let t = text.count > 3_500 ? String(text.prefix(3_500)) + "\n… (cut)" : text
+            // A fence in the output must not end the block early.
+            return "```\n" + t.replacing("```", with: "``\u{200B}`") + "\n```"
+        }
+        switch result {
+        case .output(let out): return Plan(outcome: .done, message: "`\(sub) \(rest.joined(separator: " "))` in `\(name)`:\n" + block(out))
+        case .failed(let status, let out):
+            return Plan(outcome: .rejected, message: "`\(sub)` failed in `\(name)` (\(status)):\n" + block(out))
+        case .stillRunning:
+            return Plan(outcome: .done, message: "`\(sub)` didn't complete before the connection was closed; it keeps running in `\(name)`. Check its effect in a while.")
+        }
     }
 
     static func refuseSize(_ size: String, allowed: [String]) -> Plan? {

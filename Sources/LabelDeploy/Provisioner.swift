@@ -15,6 +15,8 @@ public struct TestServer: Sendable, Equatable {
     public var dns: String?
     public var env: [String: String] = [:]
     public var annotations: [String] = []
+    /// `DeletionLocked`: the provisioner refuses to delete it (403) until it is unlocked.
+    public var deletionLocked = false
 
     public var url: String? { dns.map { "https://\($0)" } }
     /// Deleted, or on its way there: the name is still reserved but the server is gone for the user.
@@ -240,6 +242,15 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
         try call("DELETE", try Self.installation(id), accept: [200, 202, 204, 404])
     }
 
+    /// `POST /api/security/installation/{id}/deletion/lock` (or `/unlock`).
+    public func setDeletionLock(_ id: String, locked: Bool) throws {
+        guard let seg = Segment(id), (try? Self.installation(id)) != nil else {
+            throw SwitchyardError.upstream("`\(id.prefix(40))` is not a provisioner installation id")
+        }
+        let base = APIPath("/api/security/installation") / seg / "deletion"
+        try call("POST", locked ? base / "lock" : base / "unlock")
+    }
+
     public func hibernate(_ id: String) throws {
         try call("POST", try Self.installation(id) / "hibernate")
     }
@@ -268,11 +279,16 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
     /// `POST /api/cluster_installation/{ci}/exec/mmctl` with the arguments as a JSON array; mmctl
     /// always gets `--local` (the exec route has no session to log in with).
     public func mmctl(_ clusterInstallation: String, _ arguments: [String]) throws -> ExecResult {
+        try exec(clusterInstallation, mattermostCLI: false, arguments.contains("--local") ? arguments : arguments + ["--local"])
+    }
+
+    /// `…/exec/mmctl` or `…/exec/mattermost` (the server's own CLI), arguments as given.
+    public func exec(_ clusterInstallation: String, mattermostCLI: Bool, _ args: [String]) throws -> ExecResult {
         guard let seg = Segment(clusterInstallation), (try? Self.installation(clusterInstallation)) != nil else {
             throw SwitchyardError.upstream("`\(clusterInstallation.prefix(40))` is not a cluster installation id")
         }
-        let args = arguments.contains("--local") ? arguments : arguments + ["--local"]
-        let r = try call("POST", APIPath("/api/cluster_installation") / seg / "exec" / "mmctl", json: .array(args.map(JSON.string)),
+        let base = APIPath("/api/cluster_installation") / seg / "exec"
+        let r = try call("POST", mattermostCLI ? base / "mattermost" : base / "mmctl", json: .array(args.map(JSON.string)),
                          accept: [200, 400, 500, 504], rawText: true)
         switch r.status {
         case 200: return .output(r.text)
@@ -309,7 +325,8 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
         return TestServer(id: id, owner: j["OwnerID"]?.string ?? "", name: j["Name"]?.string ?? dns.map { String($0.prefix { $0 != "." }) } ?? id,
                           state: j["State"]?.string ?? "unknown", version: j["Version"]?.string ?? "", image: j["Image"]?.string ?? "",
                           size: j["Size"]?.string ?? "", dns: dns, env: env,
-                          annotations: (j["Annotations"]?.array ?? []).compactMap { $0["Name"]?.string ?? $0.string })
+                          annotations: (j["Annotations"]?.array ?? []).compactMap { $0["Name"]?.string ?? $0.string },
+                          deletionLocked: j["DeletionLocked"]?.bool ?? false)
     }
 }
 

@@ -36,6 +36,7 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         /// The server's accounts and teams, as mmctl through the exec route made them.
         public var users: [String: (password: String, admin: Bool, email: String)] = [:]
         public var teams: [String: Set<String>] = [:]
+        public var deletionLocked = false
         public var affinity = "isolated"
         public var database = "mysql-operator"
         public var filestore = "minio-operator"
@@ -255,7 +256,7 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             "License": .string(i.license), "MattermostEnv": env(i.env), "PriorityEnv": env(i.priorityEnv), "Size": .string(i.size),
             "Affinity": .string(i.affinity),
             "State": .string(i.state), "CreateAt": .number(Double(i.createAt)), "DeleteAt": .number(Double(i.deleteAt)),
-            "APISecurityLock": false, "LockAcquiredBy": .null, "LockAcquiredAt": 0,
+            "APISecurityLock": false, "DeletionLocked": .bool(i.deletionLocked), "LockAcquiredBy": .null, "LockAcquiredAt": 0,
             "Annotations": .array(i.annotations.enumerated().map { ["ID": .string(Self.id(900 + $0.offset)), "Name": .string($0.element)] }),
             "DNSRecords": [["ID": .string(Self.id(i.name.count + 50)), "DomainName": .string(i.dns), "InstallationID": .string(i.id),
                             "IsPrimary": true, "CreateAt": .number(Double(i.createAt)), "DeleteAt": 0]],
@@ -275,6 +276,7 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         func value(_ flag: String) -> String? { args.firstIndex(of: flag).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
         func text(_ t: String) -> ServerReply { .respond(status: 200, headers: [("Content-Type", "text/plain")], body: Array((t + "\n").utf8)) }
         let words = args.filter { !$0.hasPrefix("--") }
+        if words.first == "version" { return text("mmctl:\nVersion:\t10.2.0") }
         switch Array(words.prefix(2)) {
         case ["user", "create"]:
             guard let name = value("--username"), let password = value("--password"), let email = value("--email") else {
@@ -300,6 +302,8 @@ public final class ProvisionerEmulator: @unchecked Sendable {
                 i.teams[words[3]]!.insert(u)
             }
             return text("")
+        case ["user", "list"]:
+            return text(i.users.keys.sorted().map { "\($0): \($0)@example.com" }.joined(separator: "\n"))
         case ["sampledata"]:
             return text("Sample data created")
         default:
@@ -435,6 +439,7 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             case ("GET", []): return .json(200, dto(i))
             case ("POST", []): return transition("creation-requested", from: ["creation-failed", "creation-no-compatible-clusters"])
             case ("DELETE", []):
+                if i.deletionLocked { return error(403, "installation is locked from deletion") }
                 if i.state.hasPrefix("deletion") || i.state == "deleted" { return .json(202, dto(i)) }
                 // A server that never came up goes straight to deletion; any other waits out the pending period.
                 if i.state.hasPrefix("creation") { i.state = "deletion-requested"; return .json(202, dto(i)) }
@@ -469,6 +474,11 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             default:
                 return error(405, "method not allowed")
             }
+        case ("POST", let rest) where rest.count == 5 && rest[0] == "security" && rest[1] == "installation" && rest[3] == "deletion"
+                                      && ["lock", "unlock"].contains(rest[4]):
+            guard let idx = installations.firstIndex(where: { $0.id == rest[2] }) else { return error(404, "not found") }
+            installations[idx].deletionLocked = rest[4] == "lock"
+            return .empty(200)
         case ("GET", ["cluster_installations"]):
             // One cluster installation per installation once it is scheduled (its id derived from the installation's).
             let id = r.query["installation"] ?? ""
@@ -483,7 +493,9 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             execLog.append(args)
             guard installations[idx].state == "stable" else { return error(400, "installation is not stable") }
             // The command runs whatever becomes of the answer (a 504 is the request ending, not the command).
-            let answer = mmctl(args, &installations[idx])
+            let answer = rest[3] == "mattermost"
+                ? .respond(status: 200, headers: [("Content-Type", "text/plain")], body: Array("mattermost \(args.joined(separator: " ")): done\n".utf8))
+                : mmctl(args, &installations[idx])
             if !execFaults.isEmpty { return error(execFaults.removeFirst(), "injected failure") }
             return answer
         case ("POST", ["webhooks"]):

@@ -608,6 +608,50 @@ struct LabelDeployEndToEndTests {
         lab.assertNoSecretsReachedGitHub()
     }
 
+    @Test func chatMmctlAndDeletionLocks() throws {
+        let lab = try Lab()
+        _ = try lab.chat("deploy create tools")
+        _ = try lab.chat("deploy create other")
+        // Before the server is up, commands wait.
+        var r = try lab.chat("deploy mmctl tools user list")
+        #expect(r.json?["text"]?.string?.contains("commands run once it is stable") == true, "\(r.stdout)")
+        try lab.settle()
+        // mmctl's own flags pass through untouched, with --local added; the answer is a code block.
+        r = try lab.chat("deploy mmctl tools version --format plain")
+        #expect(r.json?["text"]?.string?.contains("Version:") == true && r.json?["text"]?.string?.contains("```") == true, "\(r.stdout)")
+        #expect(lab.prov.commands.last == ["version", "--format", "plain", "--local"])
+        r = try lab.chat("deploy mmcli tools version")
+        #expect(r.json?["text"]?.string?.contains("mattermost version: done") == true, "\(r.stdout)")
+        // A failing command says so; a 504 says the command runs on.
+        r = try lab.chat("deploy mmctl tools frobnicate")
+        #expect(r.json?["text"]?.string?.contains("failed in `tools`") == true, "\(r.stdout)")
+        lab.prov.failNextExec(504)
+        r = try lab.chat("deploy mmctl tools version")
+        #expect(r.json?["text"]?.string?.contains("keeps running") == true, "\(r.stdout)")
+        // Only the owner: someone else's command finds nothing and runs nothing.
+        let before = lab.prov.commands.count
+        r = try lab.chat("deploy mmctl tools user list", user: "bea", userID: "u-bea")
+        #expect(r.json?["text"]?.string?.contains("no test server named `tools`") == true && lab.prov.commands.count == before)
+
+        // Deletion locks: one per person by default; a locked server is not deleted.
+        r = try lab.chat("deploy deletion-lock tools")
+        #expect(r.json?["text"]?.string?.contains("locked against deletion") == true, "\(r.stdout)")
+        #expect(lab.prov.all.first { $0.name == "tools" }?.deletionLocked == true)
+        r = try lab.chat("deploy deletion-lock other")
+        #expect(r.json?["text"]?.string?.contains("unlock one first") == true, "\(r.stdout)")
+        r = try lab.chat("deploy list")
+        #expect(r.json?["text"]?.string?.contains("`tools` 🔒") == true, "\(r.stdout)")
+        r = try lab.chat("deploy delete tools")
+        #expect(r.json?["text"]?.string?.contains("deletion-unlock tools") == true, "\(r.stdout)")
+        #expect(lab.writes("DELETE", "/api").isEmpty)
+        r = try lab.chat("deploy deletion-lock tools", user: "bea", userID: "u-bea")
+        #expect(r.json?["text"]?.string?.contains("no test server named") == true)
+        r = try lab.chat("deploy deletion-unlock tools")
+        #expect(r.json?["text"]?.string?.contains("can be deleted again") == true)
+        r = try lab.chat("deploy delete tools")
+        #expect(r.json?["text"]?.string?.contains("Deleting `tools`") == true, "\(r.stdout)")
+    }
+
     @Test func chatHibernateWakeAndFailedCreationAreReported() throws {
         let lab = try Lab()
         _ = try lab.chat("deploy create sleepy")

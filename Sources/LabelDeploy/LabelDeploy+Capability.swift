@@ -319,7 +319,8 @@ extension LabelDeploy: Capability {
             return try pullRequestServerChanged(ref, server: server, newState: newState, oldState: oldState, context: context)
         }
         if let owner = Self.chatOwner(server.owner) {
-            return try chatServerChanged(owner, server: server, newState: newState, oldState: oldState, context: context)
+            return try chatServerChanged(owner, server: server, newState: newState, oldState: oldState,
+                                         actor: p["extra_data"]?["actor_id"]?.string, context: context)
         }
         return .ignore("installation \(id) belongs to \(server.owner), not to Switchyard")
     }

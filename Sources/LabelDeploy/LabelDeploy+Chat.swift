@@ -259,6 +259,7 @@ extension LabelDeploy {
 
     /// Lifecycle notices for chat-owned servers, to the owner through the notify webhook.
     func chatServerChanged(_ owner: (platform: ChatCommand.Platform, userID: String), server: TestServer, newState: String, oldState: String,
+                           actor: String? = nil,
                            context: CapabilityContext) throws -> Plan {
         guard server.state == newState || newState == "deleted" else {
             return .ignore("\(server.name) is \(server.state) now; the \(newState) event is stale")
@@ -269,6 +270,16 @@ extension LabelDeploy {
         case "stable" where oldState.hasPrefix("update"): text = "✅ `\(server.name)` was updated (version `\(server.version)`)."
         case "stable" where oldState.hasPrefix("wake-up"): text = "⏰ `\(server.name)` is awake: \(server.url ?? "")"
         case "hibernating": text = "💤 `\(server.name)` is hibernating."
+        case "deletion-pending":
+            // `actor_id` says who asked: Switchyard's own OAuth client (the owner's `deploy delete`), or
+            // something else, such as the provisioner's clean-up. With other auth it cannot be told.
+            if let actor, !actor.isEmpty, actor == context.settings?.provisionerClientID {
+                text = "🗑️ `\(server.name)` is pending deletion, as you asked; its name stays reserved until the provisioner removes it."
+            } else if let actor, !actor.isEmpty {
+                text = "🗑️ `\(server.name)` was moved to pending deletion by an automatic clean-up, not by you; ask the operators soon if you still need it."
+            } else {
+                text = "🗑️ `\(server.name)` is pending deletion; its name stays reserved until the provisioner removes it."
+            }
         case "deleted": text = "🗑️ `\(server.name)` was deleted."
         case "creation-failed", "creation-no-compatible-clusters":
             text = "❌ Your test server `\(server.name)` could not be created (\(newState)). Delete it and try again, perhaps with another size."

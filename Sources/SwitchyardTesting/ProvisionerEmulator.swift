@@ -37,6 +37,8 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         public var users: [String: (password: String, admin: Bool, email: String)] = [:]
         public var teams: [String: Set<String>] = [:]
         public var deletionLocked = false
+        /// Who asked for the deletion (`extra_data.actor_id`): the OAuth client's id, or nil when unknown.
+        public var deletedBy: String? = nil
         public var affinity = "isolated"
         public var database = "mysql-operator"
         public var filestore = "minio-operator"
@@ -67,6 +69,13 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         set { lock.withLock { clusterAnnotations = newValue } }
     }
     var clusterAnnotations: [[String]] = [["multi-tenant"]]
+
+    /// When set, `settle()` leaves installations in `deletion-pending` (their expiry has not come).
+    public var holdPendingDeletions: Bool {
+        get { lock.withLock { holdPending } }
+        set { lock.withLock { holdPending = newValue } }
+    }
+    var holdPending = false
 
     public struct Webhook: Sendable {
         public var owner: String
@@ -144,6 +153,15 @@ public final class ProvisionerEmulator: @unchecked Sendable {
     /// The next exec calls answer with these statuses (504: the request ends, the command still runs).
     public func failNextExec(_ statuses: Int...) { lock.withLock { execFaults += statuses } }
 
+    /// The provisioner's own clean-up moves an installation to pending deletion (`actor_id` is not the client's).
+    public func deleteAutomatically(_ id: String) {
+        lock.withLock {
+            guard let idx = installations.firstIndex(where: { $0.id == id }) else { return }
+            installations[idx].deletedBy = "provisioner-cleanup"
+            installations[idx].state = "deletion-pending-requested"
+        }
+    }
+
     /// The next update ends in `update-failed`.
     public func failNextUpdate() { lock.withLock { updateFailures += 1 } }
 
@@ -195,8 +213,9 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         case "wake-up-requested": return "stable"
         case "deletion-pending-requested": return "deletion-pending-in-progress"
         case "deletion-pending-in-progress": return "deletion-pending"
-        // The pending period is over when the supervisor runs again (the real one waits for the expiry).
-        case "deletion-pending": return "deletion-requested"
+        // The pending period is over when the supervisor runs again (the real one waits for the expiry),
+        // unless the test holds it, as the real one does for minutes to a day.
+        case "deletion-pending": return holdPending ? nil : "deletion-requested"
         case "deletion-requested": return "deletion-in-progress"
         case "deletion-in-progress": return "deleted"
         default: return nil
@@ -209,7 +228,8 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             "event_id": .string(Self.id(counter + 7_000)), "timestamp": .number(Double(Int64(Date().timeIntervalSince1970 * 1_000_000_000))),
             "id": .string(i.id), "type": "installation", "new_state": .string(i.state), "old_state": .string(old),
             // `DNS` is no longer sent (clients that read it read nothing); `Name` is.
-            "extra_data": ["Name": .string(i.name), "Environment": .string(environmentName)],
+            "extra_data": .object(["Name": .string(i.name), "Environment": .string(environmentName)]
+                .merging(i.state.hasPrefix("deletion") ? i.deletedBy.map { ["actor_id": JSON.string($0)] } ?? [:] : [:]) { a, _ in a }),
         ]
         let headers = [("Content-Type", "application/json")] + (webhooks.first?.headers ?? [])
         let e = Event(payload: payload, headers: headers)
@@ -440,6 +460,7 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             case ("POST", []): return transition("creation-requested", from: ["creation-failed", "creation-no-compatible-clusters"])
             case ("DELETE", []):
                 if i.deletionLocked { return error(403, "installation is locked from deletion") }
+                if case .oauth2(let client, _) = auth { i.deletedBy = client }
                 if i.state.hasPrefix("deletion") || i.state == "deleted" { return .json(202, dto(i)) }
                 // A server that never came up goes straight to deletion; any other waits out the pending period.
                 if i.state.hasPrefix("creation") { i.state = "deletion-requested"; return .json(202, dto(i)) }

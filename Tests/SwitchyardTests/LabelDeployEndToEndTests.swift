@@ -648,8 +648,23 @@ struct LabelDeployEndToEndTests {
         #expect(r.json?["text"]?.string?.contains("no test server named") == true)
         r = try lab.chat("deploy deletion-unlock tools")
         #expect(r.json?["text"]?.string?.contains("can be deleted again") == true)
+        lab.prov.holdPendingDeletions = true
         r = try lab.chat("deploy delete tools")
         #expect(r.json?["text"]?.string?.contains("Deleting `tools`") == true, "\(r.stdout)")
+        // The owner hears of the pending deletion and, once it expires, of the deletion; an automatic
+        // clean-up (another actor_id) is told apart from the owner's own request.
+        try lab.settle()
+        lab.prov.holdPendingDeletions = false
+        try lab.settle()
+        let texts = lab.notices.messages.map(\.text)
+        #expect(texts.contains { $0.contains("`tools` is pending deletion; its name stays reserved") }, "\(texts)")
+        #expect(texts.contains { $0.contains("`tools` was deleted") })
+        let other = try #require(lab.prov.all.first { $0.name == "other" })
+        lab.prov.deleteAutomatically(other.id)
+        lab.prov.holdPendingDeletions = true
+        try lab.settle()
+        #expect(lab.notices.messages.contains { $0.text.contains("`other` was moved to pending deletion by an automatic clean-up, not by you") },
+                "\(lab.notices.messages.map(\.text))")
     }
 
     @Test func chatHibernateWakeAndFailedCreationAreReported() throws {

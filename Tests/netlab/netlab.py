@@ -69,9 +69,18 @@ def tls(upstream, cert, key):
 
 def dns(zone_file):
     zone = {k.lower().rstrip("."): v for k, v in json.load(open(zone_file)).items()}
-    u = listen(socket.SOCK_DGRAM)
-    port = u.getsockname()[1]
-    t = listen(port=port)
+    # UDP and TCP on the same port number: the UDP port is free, its TCP twin may not be (another
+    # test's connection), so try again with another port until both bind.
+    for _ in range(100):
+        u = listen(socket.SOCK_DGRAM)
+        port = u.getsockname()[1]
+        try:
+            t = listen(port=port)
+            break
+        except OSError:
+            u.close()
+    else:
+        sys.exit("dns: no port free for both UDP and TCP")
     print(port, flush=True)
 
     def name_at(msg, i):

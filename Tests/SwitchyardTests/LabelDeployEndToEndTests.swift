@@ -411,15 +411,18 @@ struct LabelDeployEndToEndTests {
         #expect(try lab.deliver(stable).json?["outcome"]?.string == "done")
     }
 
+    /// The default label's profile, asking for accounts.
+    static let accountsConfig = """
+    defaults:
+      deploy:
+        labels:
+          Setup Cloud Test Server:
+            size: miniSingleton
+            accounts: true
+    """
+
     @Test func credentialsGoOnlyToThePrivateChannel() throws {
-        let lab = try Lab(config: """
-        defaults:
-          deploy:
-            labels:
-              Setup Cloud Test Server:
-                size: miniSingleton
-                accounts: true
-        """)
+        let lab = try Lab(config: Self.accountsConfig)
         _ = try lab.pr("labeled", label: Self.cloud)
         // Nothing secret rides on the installation: the accounts are made once the server is up.
         #expect(lab.prov.all.first?.env.isEmpty == true)
@@ -454,14 +457,7 @@ struct LabelDeployEndToEndTests {
     }
 
     @Test func accountsSurviveALostExecAnswerAndNeedAPrivateChannel() throws {
-        let yaml = """
-        defaults:
-          deploy:
-            labels:
-              Setup Cloud Test Server:
-                size: miniSingleton
-                accounts: true
-        """
+        let yaml = Self.accountsConfig
         // The exec route's answer to the first account's creation is lost (504; the command ran on). The
         // provisioner does not redeliver webhooks: the server is announced, the accounts comment says
         // they are not made yet, and the next GitHub event (here the label added again) makes them,

@@ -11,6 +11,9 @@ extension Housekeeping: Capability {
         case .pullRequest(let e):
             return try pullRequest(e, context: context)
         case .issueComment(let e):
+            if let c = CommentTrigger(event), CommandGrammar.commands(inComment: c.body).contains(where: { $0.name == "autoassign" }) {
+                return try autoassign(c, context: context)
+            }
             // Activity on a stale PR lifts the stale label.
             let s = Settings(config: context.config, repo: e.repository.ref)
             guard e.action == .created, e.issue.pullRequest != nil, !e.sender.isBot,
@@ -18,7 +21,8 @@ extension Housekeeping: Capability {
             return .perform([.removeLabel(issue: IssueRef(repo: e.repository.ref, number: e.issue.number), label: s.staleLabel)],
                             message: "activity: removed \(s.staleLabel)")
         case .pullRequestReview(let e):
-            guard e.action == .submitted else { return .ignore("review \(e.action)") }
+            // A review given, or one dismissed (a "changes requested" taken back), may let an auto-merge go.
+            guard e.action == .submitted || e.action == .dismissed else { return .ignore("review \(e.action)") }
             return try autoMerge(IssueRef(repo: e.repository.ref, number: e.pullRequest.number), context: context, announce: false)
         case .other(let name, let payload):
             return try other(name, payload, context: context)
@@ -31,6 +35,10 @@ extension Housekeeping: Capability {
         let repo = e.repository.ref
         let ref = IssueRef(repo: repo, number: e.pullRequest.number)
         let s = Settings(config: context.config, repo: repo)
+        if e.action.rawValue == "review_request_removed" {
+            // A reviewer no longer asked may be what an auto-merge PR waited for.
+            return try autoMerge(ref, context: context, announce: false)
+        }
         let handled: [EventAction] = [.opened, .reopened, .synchronize, .readyForReview, .labeled, .unlabeled, .closed]
         guard handled.contains(e.action) else { return .ignore("pull_request.\(e.action) needs no housekeeping") }
         if e.action == .labeled || e.action == .unlabeled, context.isBlocked(e.sender.login, in: repo) {
@@ -65,15 +73,20 @@ extension Housekeeping: Capability {
             for l in s.cleanupLabels where labels.contains(l) { actions.append(.removeLabel(issue: ref, label: l)) }
             if !actions.isEmpty { notes.append("clean-up on close") }
         }
-        if e.action == .opened, let welcome = s.welcomeMessage {
-            // GitHub's own first-contribution signal, in the signed payload.
-            let association = e.pullRequest.authorAssociation?.uppercased() ?? ""
-            if association == "FIRST_TIME_CONTRIBUTOR" || association == "FIRST_TIMER" {
+        if e.action == .opened, pr.state == "open", s.welcome, try welcomes(pr, repo: repo, settings: s, context: context) {
+            if let welcome = s.welcomeMessage {
                 actions.append(.comment(issue: ref, body: Self.fill(welcome, ["author": "@\(pr.user.login)"]), marker: Marker(function: name, "welcome")))
-                if !s.welcomeLabels.isEmpty { actions.append(.addLabels(issue: ref, labels: s.welcomeLabels.filter { !labels.contains($0) })) }
-                if let team = s.welcomeTeam { actions.append(.requestReview(pull: ref, team: team)) }
-                notes.append("welcomed a first-time contributor")
             }
+            if !s.welcomeLabels.isEmpty { actions.append(.addLabels(issue: ref, labels: s.welcomeLabels.filter { !labels.contains($0) })) }
+            if let team = s.welcomeTeam, !(pr.requestedTeams ?? []).contains(where: { $0.slug.lowercased() == team.lowercased() }) {
+                actions.append(.requestReviews(pull: ref, users: [], teams: [team]))
+            }
+            notes.append(s.welcomeWho == "first-time" ? "welcomed a first-time contributor" : "welcomed a contributor from outside the organization")
+        }
+        if pr.state == "open", !s.rules.isEmpty {
+            let (ruleActions, ruleNotes) = try rules(pr, ref: ref, action: e.action.rawValue, labels: labels, settings: s, context: context)
+            actions += ruleActions
+            notes += ruleNotes
         }
         actions.removeAll { if case .addLabels(_, let l) = $0 { l.isEmpty } else { false } }
         return actions.isEmpty ? .ignore("pull_request.\(e.action) needs no housekeeping") : .perform(actions, message: notes.joined(separator: "; "))
@@ -147,6 +160,11 @@ extension Housekeeping: Capability {
         case "clean":
             guard try github.combinedStatus(ref.repo, sha: pr.head.sha) == "success" else {
                 return .perform(announce ? [waiting] : [], message: "#\(ref.number) waits for green checks")
+            }
+            // Reviews still asked for, changes requested, or too few approvals: not yet (Mattermod waits
+            // for every requested reviewer; a branch without protection would otherwise merge at once).
+            if let pending = try Self.pendingReviews(pr, ref: ref, github: github, settings: s) {
+                return .perform(announce ? [waiting] : [], message: "#\(ref.number) waits for reviews: \(pending)")
             }
             let why = "Auto-merge could not merge `\(pr.head.sha.prefix(7))`; GitHub refused it. Merge it by hand, or push again to retry."
             return .perform([.merge(pull: ref, sha: pr.head.sha, method: s.autoMergeMethod)], message: "merged #\(ref.number)",

@@ -6,6 +6,10 @@ public protocol HousekeepingGitHub: PermissionReading, CommentReading {
     func pullRequest(_ pull: IssueRef) throws -> GitHub.PullRequest
     func openPullsByUpdate(_ repo: RepoRef, page: Int, perPage: Int) throws -> [GitHub.PullRequest]
     func combinedStatus(_ repo: RepoRef, sha: String) throws -> String
+    func reviews(_ pull: IssueRef, maxPages: Int) throws -> [GitHub.Review]
+    func pullFiles(_ pull: IssueRef, maxPages: Int) throws -> (files: [GitHub.PullFile], complete: Bool)
+    func fileContents(_ repo: RepoRef, path: String, ref: String?) throws -> [UInt8]
+    func labelRemovedByOthers(_ issue: IssueRef, label: String, bot: String?) throws -> Bool
 }
 
 extension GitHubClient: HousekeepingGitHub {}
@@ -22,9 +26,15 @@ public struct Housekeeping: Sendable {
         public var cleanupLabels: [String] = []
         public var blockingLabels = ["Do Not Merge", "Work In Progress"]
         public var blockContext = "merge/blocked"
+        /// On when the config has a `welcome:` section.
+        public var welcome = false
+        /// `non-members` (Mattermod: every author outside the organization) or `first-time` (GitHub's signal).
+        public var welcomeWho = "non-members"
         public var welcomeMessage: String? = nil
-        public var welcomeLabels: [String] = []
+        public var welcomeLabels: [String] = ["Contributor"]
         public var welcomeTeam: String? = nil
+        /// Authors never welcomed (CLA exclusions, service accounts); bots never are.
+        public var welcomeExempt: [String] = []
         public var staleDays = 30
         public var staleLabel = "lifecycle/stale"
         public var staleMessage = "@{author} this pull request has had no activity for {days} days. It will be looked at again when it is updated."
@@ -33,6 +43,16 @@ public struct Housekeeping: Sendable {
         public var stalePerPage = 100
         public var autoMergeLabel = "AutoMerge"
         public var autoMergeMethod = "squash"
+        /// Approvals needed on top of GitHub's own rules (0: branch protection decides alone).
+        public var autoMergeApprovals = 0
+        /// `/autoassign`: how many reviewers a PR should have, from the owners file or the pool.
+        public var autoassignCount = 2
+        public var autoassignOwnersFile: String? = ".github/CODEOWNERS"
+        public var autoassignPool: [String] = []
+        /// A team whose review is requested when neither the owners file nor the pool names anyone
+        /// (Mattermod's way: GitHub's team auto-assignment then picks the people).
+        public var autoassignTeam: String? = nil
+        public var rules: [Rule] = []
 
         public init() {}
 
@@ -45,9 +65,12 @@ public struct Housekeeping: Sendable {
             if let x = v("cleanup-labels")?.strings { cleanupLabels = x }
             if let x = v("blocking-labels")?.strings { blockingLabels = x }
             if let x = v("block-context")?.string { blockContext = x }
+            welcome = v("welcome") != nil
+            if let x = v("welcome", "who")?.string { welcomeWho = x }
             welcomeMessage = v("welcome", "message")?.string
-            welcomeLabels = v("welcome", "labels")?.strings ?? []
+            if let x = v("welcome", "labels")?.strings { welcomeLabels = x }
             welcomeTeam = v("welcome", "team")?.string
+            welcomeExempt = v("welcome", "exempt")?.strings ?? []
             if let x = v("stale", "days")?.int { staleDays = x }
             if let x = v("stale", "label")?.string { staleLabel = x }
             if let x = v("stale", "message")?.string { staleMessage = x }
@@ -56,6 +79,12 @@ public struct Housekeeping: Sendable {
             if let x = v("stale", "per-page")?.int { stalePerPage = min(100, max(1, x)) }
             if let x = v("auto-merge", "label")?.string { autoMergeLabel = x }
             if let x = v("auto-merge", "method")?.string { autoMergeMethod = x }
+            if let x = v("auto-merge", "required-approvals")?.int { autoMergeApprovals = max(0, x) }
+            if let x = v("autoassign", "reviewers")?.int { autoassignCount = min(10, max(1, x)) }
+            if let x = v("autoassign", "owners-file")?.string { autoassignOwnersFile = x.isEmpty ? nil : x }
+            if let x = v("autoassign", "pool")?.strings { autoassignPool = x }
+            autoassignTeam = v("autoassign", "team")?.string
+            rules = (v("rules")?.items ?? []).enumerated().compactMap { Rule(yaml: $1, index: $0) }
         }
     }
 

@@ -17,8 +17,8 @@ public enum Action: Sendable, Equatable {
     case updateBranch(pull: IssueRef, expectedHeadSHA: String)
     /// `PUT /repos/{o}/{r}/pulls/{n}/merge` pinned to the head we saw.
     case merge(pull: IssueRef, sha: String, method: String)
-    /// Requests a review from a team.
-    case requestReview(pull: IssueRef, team: String)
+    /// Requests reviews from people and teams (asking again is harmless).
+    case requestReviews(pull: IssueRef, users: [String], teams: [String])
 
     /// A one-line record in the style of a recording fake: `acme/api#42 +label deploy`.
     public var summary: String {
@@ -32,7 +32,7 @@ public enum Action: Sendable, Equatable {
         case .setStatus(let r, let sha, let state, let ctx, _, _): "\(r)@\(sha.prefix(7)) status \(ctx)=\(state)"
         case .updateBranch(let p, let sha): "\(p) update-branch from \(sha.prefix(7))"
         case .merge(let p, let sha, let m): "\(p) merge \(sha.prefix(7)) by \(m)"
-        case .requestReview(let p, let t): "\(p) review from \(t)"
+        case .requestReviews(let p, let u, let t): "\(p) review from \((u.map { "@" + $0 } + t).joined(separator: ", "))"
         }
     }
 
@@ -58,8 +58,8 @@ public enum Action: Sendable, Equatable {
             ["type": "update-branch", "pull": .string(p.description), "expected_head_sha": .string(sha)]
         case .merge(let p, let sha, let m):
             ["type": "merge", "pull": .string(p.description), "sha": .string(sha), "method": .string(m)]
-        case .requestReview(let p, let t):
-            ["type": "request-review", "pull": .string(p.description), "team": .string(t)]
+        case .requestReviews(let p, let u, let t):
+            ["type": "request-reviews", "pull": .string(p.description), "users": .array(u.map(JSON.string)), "teams": .array(t.map(JSON.string))]
         }
     }
 }

@@ -71,10 +71,31 @@ public enum GitHub {
         public var updatedAt: String?
         public var mergeable: Bool?
         public var assignees: [User]?
+        public var createdAt: String?
+        /// Reviews asked for and not yet given (GitHub drops a reviewer from these once they review).
+        public var requestedReviewers: [User]?
+        public var requestedTeams: [Team]?
         /// True when the head branch lives in another repository than the base.
         public var isFromFork: Bool {
             guard let headRepo = head.repo, let baseRepo = base.repo else { return head.repo == nil }
             return headRepo.fullName.lowercased() != baseRepo.fullName.lowercased()
+        }
+    }
+
+    public struct Team: Codable, Sendable, Equatable {
+        public var slug: String
+    }
+
+    /// A file a pull request changes, with its line counts.
+    public struct PullFile: Codable, Sendable, Equatable {
+        public var filename: String
+        public var status: String?
+        public var changes: Int?
+        public var previousFilename: String?
+        /// The unified diff of the file (absent for binary and very large files).
+        public var patch: String?
+        public init(filename: String, status: String? = nil, changes: Int? = nil, previousFilename: String? = nil, patch: String? = nil) {
+            self.filename = filename; self.status = status; self.changes = changes; self.previousFilename = previousFilename; self.patch = patch
         }
     }
 
@@ -114,6 +135,7 @@ public enum GitHub {
         public var htmlUrl: String?
         public var submittedAt: String?
         public var authorAssociation: String?
+        public var commitId: String?
     }
 }
 

@@ -13,7 +13,7 @@ public protocol PlanPerforming: CommentReading {
     func createStatus(in repo: RepoRef, sha: String, state: String, context: String, description: String, targetURL: String?) throws
     func updateBranch(_ pull: IssueRef, expectedHeadSHA: String) throws
     func merge(_ pull: IssueRef, sha: String, method: String) throws
-    func requestTeamReview(_ pull: IssueRef, team: String) throws
+    func requestReviews(_ pull: IssueRef, users: [String], teams: [String]) throws
 }
 
 public struct RunResult: Sendable, Equatable {
@@ -102,8 +102,8 @@ public struct PlanRunner {
             try github.updateBranch(pull, expectedHeadSHA: sha)
         case .merge(let pull, let sha, let method):
             try github.merge(pull, sha: sha, method: method)
-        case .requestReview(let pull, let team):
-            try github.requestTeamReview(pull, team: team)
+        case .requestReviews(let pull, let users, let teams):
+            try github.requestReviews(pull, users: users, teams: teams)
         }
         return true
     }

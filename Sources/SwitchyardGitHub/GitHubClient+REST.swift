@@ -403,8 +403,40 @@ extension GitHubClient {
                  json: ["sha": .string(try Self.sha(sha).value), "merge_method": .string(method)])
     }
 
-    public func requestTeamReview(_ pull: IssueRef, team: String) throws {
+    /// Requests reviews from people and teams. Asking again is harmless (GitHub keeps one request each).
+    public func requestReviews(_ pull: IssueRef, users: [String], teams: [String]) throws {
+        guard !users.isEmpty || !teams.isEmpty else { return }
         try send("POST", .repo(pull.repo) / "pulls" / pull.number / "requested_reviewers",
-                 json: ["team_reviewers": [.string(team)]], alreadyDone: { nil })
+                 json: ["reviewers": .array(users.map(JSON.string)), "team_reviewers": .array(teams.map(JSON.string))], alreadyDone: { nil })
+    }
+
+    /// A pull request's reviews, oldest first.
+    public func reviews(_ pull: IssueRef, maxPages: Int = 3) throws -> [GitHub.Review] {
+        try paginate(GitHub.Review.self, .repo(pull.repo) / "pulls" / pull.number / "reviews", maxPages: maxPages).items
+    }
+
+    /// The files a pull request changes (GitHub lists at most 3000), up to `maxPages` pages of 100.
+    public func pullFiles(_ pull: IssueRef, maxPages: Int = 5) throws -> (files: [GitHub.PullFile], complete: Bool) {
+        let r = try paginate(GitHub.PullFile.self, .repo(pull.repo) / "pulls" / pull.number / "files", maxPages: maxPages)
+        return (r.items, r.complete)
+    }
+
+    /// True when someone other than `bot` removed `label` from the issue or pull request at some point.
+    public func labelRemovedByOthers(_ issue: IssueRef, label: String, bot: String?) throws -> Bool {
+        struct E: Decodable { var event: String; var actor: GitHub.User?; var label: GitHub.Label? }
+        let (events, _) = try paginate(E.self, .repo(issue.repo) / "issues" / issue.number / "events", maxPages: 3)
+        return events.contains { $0.event == "unlabeled" && $0.label?.name == label && $0.actor?.login.lowercased() != bot?.lowercased() }
+    }
+}
+
+extension GitHub.Review {
+    /// Each reviewer's latest deciding review (`APPROVED`, `CHANGES_REQUESTED` or `DISMISSED`), by login.
+    public static func latestDecisions(_ reviews: [GitHub.Review]) -> [String: String] {
+        var out: [String: String] = [:]
+        for r in reviews {
+            guard let state = r.state, ["APPROVED", "CHANGES_REQUESTED", "DISMISSED"].contains(state) else { continue }
+            out[r.user.login] = state
+        }
+        return out
     }
 }

@@ -67,6 +67,17 @@ extension GitHubEmulator {
         let base = from ?? "4b825dc642cb6eb9a060e54bf8d69288fbee4904"   // the empty tree
         guard let out = try? repo.git.run(["diff", "--numstat", "--no-renames", base, to]).out,
               let names = try? repo.git.run(["diff", "--name-status", "--no-renames", base, to]).out else { return [] }
+        // GitHub's `patch`: each file's hunks, without the diff headers.
+        var patches: [String: String] = [:]
+        if let diff = try? repo.git.run(["diff", "--no-renames", "--no-color", base, to]).out {
+            for section in diff.split(separator: "diff --git ", omittingEmptySubsequences: true) {
+                let lines = section.split(separator: "\n", omittingEmptySubsequences: false)
+                guard let header = lines.first, let b = header.range(of: " b/") else { continue }
+                let name = String(header[b.upperBound...])
+                guard let start = lines.firstIndex(where: { $0.hasPrefix("@@") }) else { continue }
+                patches[name] = lines[start...].joined(separator: "\n").trimmingCharacters(in: .newlines)
+            }
+        }
         var status: [String: String] = [:]
         for line in names.split(separator: "\n") {
             let p = line.split(separator: "\t", maxSplits: 1).map(String.init)
@@ -77,7 +88,8 @@ extension GitHubEmulator {
             guard p.count == 3 else { return nil }
             let add = Int(p[0]) ?? 0, del = Int(p[1]) ?? 0
             return ["filename": .string(p[2]), "status": .string(status[p[2]] ?? "modified"),
-                    "additions": .int(add), "deletions": .int(del), "changes": .int(add + del)]
+                    "additions": .int(add), "deletions": .int(del), "changes": .int(add + del),
+                    "patch": patches[p[2]].map(JSON.string) ?? .null]
         }
     }
 
@@ -322,11 +334,37 @@ extension GitHubEmulator {
             }
             return .json(200, ["sha": .string(sha), "merged": true, "message": "Pull Request successfully merged"])
         case ("POST", "pulls") where rest.count == 3 && rest[2] == "requested_reviewers":
-            guard let n = Int(rest[1]), pull(full, n) != nil else { return notFound() }
+            guard let n = Int(rest[1]), let p = pull(full, n) else { return notFound() }
             guard canWrite(repo, identity) else { return forbidden() }
-            let teams = r.json?["team_reviewers"]?.array?.compactMap(\.string) ?? []
-            updatePull(full, n) { p in for t in teams where !p.requestedTeams.contains(t) { p.requestedTeams.append(t) } }
+            let asked = r.json?["team_reviewers"]?.array?.compactMap(\.string) ?? []
+            let people = r.json?["reviewers"]?.array?.compactMap(\.string) ?? []
+            // GitHub's refusals: the author cannot review their own PR; reviewers must be collaborators
+            // (organization members count); teams must exist. One refusal refuses the whole request.
+            if people.contains(where: { $0.lowercased() == p.author.lowercased() }) {
+                return .json(422, ["message": "Review cannot be requested from pull request author.",
+                                   "documentation_url": "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request"])
+            }
+            let outsiders = people.filter { user($0) == nil || association($0, repo: full) == "NONE" }
+            let missingTeams = asked.filter { t in lock.withLock { self.teams["\(repo.owner.lowercased())/\(t.lowercased())"] == nil } }
+            if !outsiders.isEmpty || !missingTeams.isEmpty {
+                return .json(422, ["message": .string("Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the \(full) repository."),
+                                   "documentation_url": "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request"])
+            }
+            updatePull(full, n) { p in
+                for t in asked where !p.requestedTeams.contains(t) { p.requestedTeams.append(t) }
+                for u in people where !p.requestedReviewers.contains(where: { $0.lowercased() == u.lowercased() }) { p.requestedReviewers.append(u) }
+            }
             return .json(201, pullJSON(repo, pull(full, n)!))
+        case ("GET", "pulls") where rest.count == 3 && rest[2] == "requested_reviewers":
+            guard let n = Int(rest[1]), let p = pull(full, n) else { return notFound() }
+            return .json(200, ["users": .array(p.requestedReviewers.map(userJSON)), "teams": .array(p.requestedTeams.map { ["slug": .string($0), "name": .string($0)] })])
+        case ("GET", "pulls") where rest.count == 3 && rest[2] == "reviews":
+            guard let n = Int(rest[1]), let p = pull(full, n) else { return notFound() }
+            return paginate(p.reviews.map { v in
+                ["id": .int(v.id), "user": userJSON(v.user), "state": .string(v.state), "commit_id": .string(v.commitID),
+                 "submitted_at": .string(v.submittedAt), "body": "",
+                 "author_association": .string(association(v.user, repo: full))]
+            }, request: r)
         case ("POST", "issues") where rest.count == 3 && rest[2] == "assignees":
             guard let n = Int(rest[1]), issueExists(full, n) else { return notFound() }
             guard canWrite(repo, identity) else { return forbidden() }

@@ -324,11 +324,11 @@ extension GitHubEmulator {
                      "repo": repoJSON(p.headRepo), "user": userJSON(headOwner)],
             "base": ["ref": .string(p.baseRef), "sha": .string(base), "label": .string("\(repo.owner):\(p.baseRef)"),
                      "repo": repoJSON(repo.fullName), "user": userJSON(repo.owner)],
-            "updated_at": .string(p.updatedAt),
+            "updated_at": .string(p.updatedAt), "created_at": .string(p.createdAt.isEmpty ? p.updatedAt : p.createdAt),
             "commits": .int(range(repo, p).map { commitRange(repo, base: $0.0, head: $0.1).count } ?? 0),
             "mergeable": p.state != "open" ? .null : .bool(mergeState(repo, p) != "dirty"),
             "mergeable_state": .string(p.state != "open" ? "unknown" : mergeState(repo, p)),
-            "requested_reviewers": [], "requested_teams": .array(p.requestedTeams.map { ["slug": .string($0)] }),
+            "requested_reviewers": .array(p.requestedReviewers.map(userJSON)), "requested_teams": .array(p.requestedTeams.map { ["slug": .string($0)] }),
             "author_association": .string(association(p.author, repo: repo.fullName) == "NONE" && p.firstTime ? "FIRST_TIME_CONTRIBUTOR" : association(p.author, repo: repo.fullName)),
         ]
     }

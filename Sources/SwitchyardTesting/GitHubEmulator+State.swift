@@ -36,6 +36,10 @@ extension GitHubEmulator {
         public var milestone: String? = nil
         public var assignees: [String] = []
         public var requestedTeams: [String] = []
+        /// Reviews asked of people and not yet given; a review removes its author from these, as on GitHub.
+        public var requestedReviewers: [String] = []
+        /// Submitted reviews, oldest first.
+        public var reviews: [Review] = []
         /// The author's first contribution to the repository (GitHub's FIRST_TIME_CONTRIBUTOR).
         public var firstTime = false
         /// Base and head at merge time, so a merged PR keeps listing its own commits.
@@ -43,6 +47,16 @@ extension GitHubEmulator {
         /// The head and base mergeability was last computed for (it is computed after the first read).
         public var mergeabilityKnownFor: String? = nil
         public var updatedAt: String
+        public var createdAt = ""
+    }
+
+    public struct Review: Sendable {
+        public var id: Int
+        public var user: String
+        /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED` or `DISMISSED`.
+        public var state: String
+        public var commitID: String
+        public var submittedAt: String
     }
 
     public struct Issue: Sendable {
@@ -206,10 +220,12 @@ extension GitHubEmulator {
         }
         return lock.withLock {
             let n = nextNumber(fullName)
-            pulls[fullName.lowercased(), default: [:]][n] = Pull(
+            var p = Pull(
                 number: n, title: title, body: body, author: author, headRef: head, headRepo: headRepo ?? fullName,
                 baseRef: base ?? repo.defaultBranch, maintainerCanModify: maintainerCanModify, labels: labels,
                 updatedAt: now())
+            p.createdAt = p.updatedAt
+            pulls[fullName.lowercased(), default: [:]][n] = p
             return n
         }
     }
@@ -223,6 +239,25 @@ extension GitHubEmulator {
     }
 
     public func pull(_ fullName: String, _ number: Int) -> Pull? { lock.withLock { pulls[fullName.lowercased()]?[number] } }
+
+    /// `user` submits a review on the PR's current head; they are no longer a requested reviewer.
+    public func addReview(_ fullName: String, _ number: Int, user: String, state: String) {
+        let head = repo(fullName).flatMap { r in pull(fullName, number).flatMap { headSHA(repo: r, pull: $0) } } ?? ""
+        lock.withLock {
+            guard var p = pulls[fullName.lowercased()]?[number] else { return }
+            p.reviews.append(Review(id: nextID(), user: user, state: state, commitID: head, submittedAt: now()))
+            p.requestedReviewers.removeAll { $0.lowercased() == user.lowercased() }
+            pulls[fullName.lowercased()]![number] = p
+        }
+    }
+
+    /// Adds or removes labels as `actor` would through the UI, leaving the issue events GitHub records.
+    public func relabel(_ fullName: String, _ number: Int, add: [String] = [], remove: [String] = [], by actor: String) {
+        _ = mutateLabels(fullName, number, actor: actor) { ls in
+            ls.removeAll { remove.contains($0) }
+            for l in add where !ls.contains(l) { ls.append(l) }
+        }
+    }
 
     public func updatePull(_ fullName: String, _ number: Int, _ change: (inout Pull) -> Void) {
         lock.withLock { if var p = pulls[fullName.lowercased()]?[number] { change(&p); pulls[fullName.lowercased()]![number] = p } }
@@ -373,6 +408,15 @@ extension GitHubEmulator {
         ]
         if let label { o["label"] = labelJSON(label) }
         return .object(o)
+    }
+
+    /// A `pull_request_review` payload for the PR's latest review.
+    public func reviewEvent(_ fullName: String, _ number: Int, action: String = "submitted", installation: Int = 4242) -> JSON {
+        guard let repo = repo(fullName), let p = pull(fullName, number), let v = p.reviews.last else { return .null }
+        return ["action": .string(action), "pull_request": pullJSON(repo, p), "repository": repoJSON(fullName),
+                "review": ["id": .int(v.id), "user": userJSON(v.user), "state": .string(v.state.lowercased()), "commit_id": .string(v.commitID),
+                           "submitted_at": .string(v.submittedAt), "body": .null, "author_association": .string(association(v.user, repo: fullName))],
+                "sender": userJSON(v.user), "installation": ["id": .int(installation)]]
     }
 
     /// An `issue_comment.created` payload for a comment that already exists in the emulator.

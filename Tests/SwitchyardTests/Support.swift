@@ -119,6 +119,7 @@ enum Support {
         let gh = try GitHubEmulator(corpus: corpus)
         precondition(gh.checksContract, "the emulator must check the route list")
         gh.addOrg("acme", members: ["maint-mona"])
+        gh.addTeam(org: "acme", slug: "reviewers", members: ["maint-mona"])
         gh.addUser("octo-contributor")
         gh.addUser("random-rita")
         gh.addUser("dependabot[bot]", type: "Bot")

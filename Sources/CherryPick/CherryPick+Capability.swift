@@ -161,6 +161,10 @@ extension CherryPick: Capability {
                 catchUp.append(.addLabels(issue: ref, labels: [d]))
             }
             if hasNote { catchUp.append(Self.note(ref, said)) }
+            if settings.removeApproved, !said.isEmpty, said.values.allSatisfy({ $0["outcome"]?.string == "done" }),
+               (pull.labels ?? []).contains(where: { $0.name == settings.approvedLabel }) {
+                catchUp.append(.removeLabel(issue: ref, label: settings.approvedLabel))
+            }
             return catchUp.isEmpty ? .ignore("nothing left to cherry-pick for #\(pull.number)")
                 : .perform(catchUp, message: "nothing left to cherry-pick for #\(pull.number); its labels and note are current")
         }
@@ -177,9 +181,12 @@ extension CherryPick: Capability {
             return Plan(outcome: .failed, actions: replies(pull: ref, results: jobs.map { ($0, .failed(why), []) }, settings: settings),
                         message: "could not read what #\(pull.number) merged: \(why)")
         }
+        let reviewers = try backportReviewers(pull, ref: ref, settings: settings, github: github)
         let jobs = requests.map {
-            Job(pull: ref, title: pull.title, body: Self.pullBody(original: ref, title: pull.title, body: pull.body, requester: $0.requester),
-                source: source, request: $0)
+            var job = Job(pull: ref, title: pull.title, body: Self.pullBody(original: ref, title: pull.title, body: pull.body, requester: $0.requester),
+                          source: source, request: $0)
+            job.reviewers = settings.reviewFrom == "requester" ? [$0.requester] : reviewers
+            return job
         }
         let lease = settings.leaseSeconds ?? Int64((context.settings?.deadlineMilliseconds ?? 9_000) / 1000 + 2)
         let writer = Writer(login: try github.botLogin())
@@ -196,7 +203,37 @@ extension CherryPick: Capability {
             for (job, outcome, _) in results { said[job.request.target] = Self.replyState(job.request.target, outcome) }
             actions.append(Self.note(ref, said))
         }
+        // Every pick done: the approval has been acted on, so its label goes (the done label stays).
+        let allDone = results.allSatisfy { r in
+            switch r.1 { case .created, .existing, .alreadyOnTarget: true; default: false }
+        }
+        if settings.removeApproved, allDone, (pull.labels ?? []).contains(where: { $0.name == settings.approvedLabel }) {
+            actions.append(.removeLabel(issue: ref, label: settings.approvedLabel))
+        }
         return Plan(outcome: failed ? .failed : .done, actions: actions, message: summary)
+    }
+
+    /// Whose review the backport PRs ask for, by `review-from`.
+    func backportReviewers(_ pull: GitHub.PullRequest, ref: IssueRef, settings: Settings, github: some CherryPickGitHub) throws -> [String] {
+        let author = pull.user.login
+        func approvers() throws -> [String] {
+            let reviews = try github.reviews(ref, maxPages: 3)
+            let decisions = GitHub.Review.latestDecisions(reviews)
+            // Oldest first in the list; the latest approver last.
+            return reviews.map(\.user.login).reduce(into: [String]()) { out, login in
+                if decisions[login] == "APPROVED", login.lowercased() != author.lowercased() { out.removeAll { $0 == login }; out.append(login) }
+            }
+        }
+        switch settings.reviewFrom {
+        case "none", "requester": return []
+        case "author": return pull.user.isBot ? [] : [author]
+        case "approvers": return try approvers()
+        default:
+            let association = pull.authorAssociation?.uppercased()
+            let member = try association == "MEMBER" || association == "OWNER" || github.isOrgMember(org: ref.repo.owner, login: author)
+            if member, !pull.user.isBot { return [author] }
+            return try approvers().suffix(1)
+        }
     }
 
     /// The note on a merged PR: every target's outcome, in the order of the targets' names.

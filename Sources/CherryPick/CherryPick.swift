@@ -22,6 +22,8 @@ public protocol CherryPickGitHub: PermissionReading, CommentReading {
     func setMilestone(_ milestone: Int, on issue: IssueRef) throws
     func commitFiles(_ repo: RepoRef, _ sha: String) throws -> [String]
     func lastLabeller(of issue: IssueRef, label: String) throws -> String?
+    func reviews(_ pull: IssueRef, maxPages: Int) throws -> [GitHub.Review]
+    func requestReviews(_ pull: IssueRef, users: [String], teams: [String]) throws
 }
 
 extension GitHubClient: CherryPickGitHub {}
@@ -44,6 +46,12 @@ public struct CherryPick: Sendable {
         public var prLabels = ["AutomatedCherryPick"]
         public var doneLabel: String? = "CherryPick/Done"
         public var conflictLabel: String? = "CherryPick/Conflict"
+        /// Whose review a backport PR asks for: `auto` (Mattermod's rule: the original author when a member
+        /// of the organization, else the original PR's latest approver), `author`, `approvers` (all who
+        /// approved the original), `requester`, or `none`.
+        public var reviewFrom = "auto"
+        /// Remove the approved label from the original PR once every pick is done (Mattermod does).
+        public var removeApproved = true
         /// Seconds after which a temporary ref or an unfinished branch with no pull request is a leftover
         /// of a run that died, judged by the committer date the run wrote. Default: the longest an
         /// invocation lives (its deadline) plus a margin.
@@ -59,6 +67,8 @@ public struct CherryPick: Sendable {
             if let x = v("pr-labels")?.strings { prLabels = x }
             if let x = v("done-label")?.string { doneLabel = x.isEmpty ? nil : x }
             if let x = v("conflict-label")?.string { conflictLabel = x.isEmpty ? nil : x }
+            if let x = v("review-from")?.string { reviewFrom = x }
+            if let x = v("remove-approved-label")?.bool { removeApproved = x }
             if let x = v("lease-seconds")?.int { leaseSeconds = Int64(max(0, x)) }
         }
 
@@ -102,6 +112,8 @@ public struct CherryPick: Sendable {
         public var body: String
         public var source: Source
         public var request: Request
+        /// Whose review the backport PR asks for.
+        public var reviewers: [String] = []
         public var branch: String { CherryPick.branchName(pr: pull.number, target: request.target) }
     }
 

@@ -80,9 +80,10 @@ struct CherryPickEndToEndTests {
         #expect(botComments(gh, n)[0].contains("#\(n + 1)"))
         #expect(try temporaryRefs(gh).isEmpty)
         #expect(gh.contractViolations.isEmpty, "\(gh.contractViolations)")
-        // 17 requests, the PR, its labels and assignee (each an idempotent add), the reply and Switchyard's
-        // identity (once per token) included.
-        #expect(gh.requests.count <= 17, "\(gh.requests.map(\.description))")
+        // 19 requests, the PR, its labels and assignee (each an idempotent add), the reply and Switchyard's
+        // identity (once per token) included, and whose review to ask (the author's membership, the
+        // original's reviews).
+        #expect(gh.requests.count <= 19, "\(gh.requests.map(\.description))")
     }
 
     @Test func mergedEventPicksPendingRequestsAndReplayCreatesNothing() throws {
@@ -101,8 +102,8 @@ struct CherryPickEndToEndTests {
         let closed = gh.pullRequestEvent(full, n, action: "closed")
         r = try run(gh, url, "pull_request", closed)
         #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
-        // 14, plus one edit of the note that was written while the PR was open.
-        #expect(gh.requests.count <= 18, "\(gh.requests.map(\.description))")
+        // 16, plus one edit of the note that was written while the PR was open.
+        #expect(gh.requests.count <= 20, "\(gh.requests.map(\.description))")
         #expect(botComments(gh, n).first?.contains("release-1.0: #") == true)
         let repo = try #require(gh.repo(full))
         #expect(repo.git.resolve("refs/heads/cherry-pick-\(n)-to-release-1.0") != nil)
@@ -256,6 +257,9 @@ struct CherryPickEndToEndTests {
         #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
         #expect(gh.repo(full)?.git.resolve("refs/heads/cherry-pick-\(n)-to-release-2.0") != nil)
         #expect(gh.pull(full, n + 1)?.milestone != nil)
+        // Mattermod's bookkeeping: done, and the approval label acted on is taken off.
+        #expect(gh.labels(full, issue: n).contains("CherryPick/Done"))
+        #expect(!gh.labels(full, issue: n).contains("CherryPick/Approved"))
         // An untrusted labeller is refused.
         r = try run(gh, url, "pull_request", gh.pullRequestEvent(full, n, action: "labeled", sender: "random-rita", label: "cherry-pick/release-1.0"))
         #expect(r.status == 3)
@@ -277,5 +281,32 @@ struct CherryPickEndToEndTests {
         #expect(backports.count == 1)
         #expect(botComments(gh, n).count == 1, "\(botComments(gh, n))")
         #expect(try temporaryRefs(gh).isEmpty)
+    }
+
+    @Test func backportsAskTheRightReviewAndCarryTheConfiguredLabels() throws {
+        let (gh, url) = try world()
+        let cfg = try Support.writeConfig("defaults:\n  cherry-pick:\n    pr-labels: [AutomatedCherryPick, Changelog/Not Needed, Docs/Not Needed]\n")
+        // An outside author: the review goes to the original's latest approver.
+        let n = try pull(gh, branch: "fix", commits: [("src/a.txt", "one\ntwo fixed\nthree\n")])
+        gh.addUser("rev-ana"); gh.repo(full)?.collaborators["rev-ana"] = .write
+        gh.addReview(full, n, user: "rev-ana", state: "APPROVED")
+        gh.addReview(full, n, user: "maint-mona", state: "APPROVED")
+        try gh.mergePull(full, n, method: .squash)
+        var r = try run(gh, url, "issue_comment", comment(gh, n, "/cherry-pick release-1.0"), config: cfg)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
+        let backport = try #require(gh.pull(full, n + 1))
+        #expect(backport.labels == ["AutomatedCherryPick", "Changelog/Not Needed", "Docs/Not Needed"])
+        #expect(backport.requestedReviewers == ["maint-mona"])
+        // A member's PR: the review goes to its author.
+        try gh.commit(full, branch: "member-fix", from: "main", files: ["src/m.txt": "m\n"], message: "Member fix")
+        let m = try gh.openPull(full, title: "Member fix", author: "maint-mona", head: "member-fix")
+        try gh.mergePull(full, m, method: .squash)
+        gh.repo(full)?.collaborators["rev-ana"] = .write
+        r = try run(gh, url, "issue_comment", comment(gh, m, "/cherry-pick release-2.0", by: "rev-ana"), config: cfg)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
+        let second = try #require(gh.pull(full, m + 1))
+        #expect(second.requestedReviewers == ["maint-mona"])
+        #expect(second.assignees == ["rev-ana"])
+        #expect(gh.contractViolations.isEmpty, "\(gh.contractViolations)")
     }
 }

@@ -16,6 +16,9 @@ public struct PipelineRun: Sendable, Equatable {
     /// For a run asked for but not yet known (`state` "starting", `id` 0): when it was asked for, so a
     /// later delivery can find it among the backend's runs rather than start a second one.
     public var requestedAt: Int64? = nil
+    /// Who started it from chat (`platform`, `user_id`, `user_name`, `channel_name`), to be told how it
+    /// ended. Never a `response_url`: this state sits in a public comment, and that URL is a credential.
+    public var chat: JSON? = nil
 
     public init(id: Int, url: String, sha: String, options: String, state: String, source: String? = nil, cancelledBy: String? = nil,
                 requestedAt: Int64? = nil) {
@@ -28,6 +31,7 @@ public struct PipelineRun: Sendable, Equatable {
         if let source { o["source"] = .string(source) }
         if let cancelledBy { o["cancelled_by"] = .string(cancelledBy) }
         if let requestedAt { o["requested_at"] = .int(Int(requestedAt)) }
+        if let chat { o["chat"] = chat }
         return .object(o)
     }
 
@@ -38,6 +42,11 @@ public struct PipelineRun: Sendable, Equatable {
               id > 0 || (id == 0 && state == "starting") else { return nil }
         self.init(id: id, url: j["url"]?.string ?? "", sha: sha, options: j["options"]?.string ?? "", state: state,
                   source: j["source"]?.string, cancelledBy: j["cancelled_by"]?.string, requestedAt: j["requested_at"]?.int.map(Int64.init))
+        if let c = j["chat"], let platform = c["platform"]?.string, ChatCommand.Platform(rawValue: platform) != nil,
+           let user = c["user_id"]?.string, !user.isEmpty {
+            chat = ["platform": .string(platform), "user_id": .string(user), "user_name": .string(c["user_name"]?.string ?? ""),
+                    "channel_name": .string(c["channel_name"]?.string ?? "")]
+        }
     }
 
     public var isPending: Bool { state == "starting" }

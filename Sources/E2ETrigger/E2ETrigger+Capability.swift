@@ -90,9 +90,12 @@ extension E2ETrigger: Capability {
             guard let id = attrs?["id"]?.int else { return .ignore("a pipeline event without an id") }
             let vars = Dictionary((attrs?["variables"]?.array ?? []).compactMap { v in v["key"]?.string.map { ($0, v["value"]?.string ?? "") } },
                                   uniquingKeysWith: { a, _ in a })
-            guard let number = vars["PR_NUMBER"].flatMap(Int.init), let full = vars["PR_REPO"], let repo = RepoRef(Substring(full)) else {
+            let named = vars[Self.pipelineVariable].flatMap { IssueRef(Substring($0)) }
+            let legacy = vars["PR_REPO"].flatMap { RepoRef(Substring($0)) }.flatMap { r in vars["PR_NUMBER"].flatMap(Int.init).map { IssueRef(repo: r, number: $0) } }
+            guard let pr = named ?? legacy else {
                 return .ignore("pipeline \(id) was not started by e2e-trigger")
             }
+            let repo = pr.repo, number = pr.number
             let state = GitLabBackend.state(attrs?["status"]?.string)
             guard state != "running" else { return .ignore("pipeline \(id) is \(attrs?["status"]?.string ?? "running")") }
             return try finished(IssueRef(repo: repo, number: number), runID: id, state: state, context: context)
@@ -101,13 +104,60 @@ extension E2ETrigger: Capability {
         }
     }
 
+    /// `/switchyard e2e-test owner/repo#123 [KEY=value …]` and `e2e-cancel owner/repo#123` from chat,
+    /// as the mapped GitHub login, under the same policy as the comments.
+    public func plan(chat: ChatCommand, command: Command, context: CapabilityContext) throws -> Plan {
+        let args = command.arguments
+        guard let first = args.first, let ref = IssueRef(Substring(first)) else {
+            return .reject("Usage: `\(chat.command) \(command.name) owner/repo#123\(command.name == "e2e-test" ? " [KEY=value …]" : "")`")
+        }
+        guard let login = context.githubLogin(for: chat) else {
+            return .deny("Your chat account is not linked to a GitHub login; ask an operator to add you under `chat.users`.")
+        }
+        switch try context.admits(login, command: command.name, default: Self.defaultPolicy, repo: ref.repo) {
+        case .allowed: break
+        case .ignored(let why): return .ignore(why)
+        case .denied(let policy): return .deny("Only \(describePolicy(policy)) can run \(command.name) in \(ref.repo.fullName).")
+        }
+        let pull: GitHub.PullRequest
+        do { pull = try context.github().pullRequest(ref) } catch let e as GitHubError where e.status == 404 {
+            return .reject("\(ref) does not exist, or Switchyard cannot see it.")
+        }
+        if command.name == "e2e-cancel" {
+            guard command.tokens.count == 1 else { return .reject("Usage: `\(chat.command) e2e-cancel owner/repo#123`") }
+            return try cancel(ref, pull: pull, who: login, reply: nil, context: context)
+        }
+        let who: JSON = ["platform": .string(chat.platform.rawValue), "user_id": .string(chat.userID), "user_name": .string(chat.userName),
+                         "channel_name": .string(chat.channelName ?? "")]
+        // A chat command is delivered once; its trigger id (or the time) tells a retry from a new request.
+        let source = "chat:\(chat.platform.rawValue):\(chat.userID):\(chat.triggerID ?? "\(Deadline.epochMillis())")"
+        // Everything after the PR, options and stray words alike: `start` refuses what is not an input.
+        let rest = command.tokens.firstIndex(of: first).map { Array(command.tokens[($0 + 1)...]) } ?? []
+        return try start(ref, pull: pull, tokens: rest, who: login, reply: nil, context: context, source: source, chat: who)
+    }
+
+    /// Tells a chat user how their run ended, through `E2E_NOTIFY_WEBHOOK_URL` (best effort: the PR's
+    /// comment and status say it anyway).
+    func tell(_ chat: JSON, _ text: String, context: CapabilityContext) {
+        guard let hook = context.settings?.e2eNotifyWebhookURL, !context.dryRun else { return }
+        let slack = chat["platform"]?.string == "slack"
+        let name = chat["user_name"]?.string ?? ""
+        let mention = slack ? "<@\(chat["user_id"]?.string ?? "")> " : (name.isEmpty ? "" : "@\(name) ")
+        let channel = slack ? nil : (chat["channel_name"]?.string).flatMap { $0.isEmpty ? nil : $0 }
+        if !context.postToChat(hook, text: mention + text, channel: channel) {
+            context.logger.warning("the chat user who started an end-to-end run could not be told how it ended")
+        }
+    }
+
+    static let pipelineVariable = "SWITCHYARD_PR"
+
     static func prNumber(in title: String) -> Int? {
         guard let hash = title.lastIndex(of: "#") else { return nil }
         return Int(title[title.index(after: hash)...].prefix { $0.isNumber })
     }
 
     func start(_ ref: IssueRef, pull: GitHub.PullRequest, tokens: [String], who: String, reply: Marker?,
-               context: CapabilityContext) throws -> Plan {
+               context: CapabilityContext, source: String? = nil, chat: JSON? = nil) throws -> Plan {
         let s = Settings(config: context.config, repo: ref.repo)
         let github = try context.github()
         func answer(_ text: String, outcome: Outcome) -> Plan {
@@ -125,7 +175,7 @@ extension E2ETrigger: Capability {
         var runs = try Self.runs(on: ref, github: github)
         // What asked: the comment, the label on this head, or a push. A request already recorded is a
         // replay; one recorded as "starting" was cut short and is finished here.
-        let key = reply?.key ?? "push:\(pull.head.sha)"
+        let key = source ?? reply?.key ?? "push:\(pull.head.sha)"
         let pending = runs.firstIndex { $0.source == key && $0.isPending }
         if pending == nil, runs.contains(where: { $0.source == key }) {
             return .ignore("this request already started a run (delivery replayed)")
@@ -147,10 +197,11 @@ extension E2ETrigger: Capability {
             return answer("@\(who) #\(ref.number) has conflicts with `\(pull.base.ref)`; resolve them first.", outcome: .rejected)
         }
         if context.dryRun { return Plan(outcome: .planned, message: "would start \(s.backend) end-to-end tests for \(pull.head.sha.prefix(7)) \(optionText)") }
-        var inputs = ["pr_number": "\(ref.number)", "head_sha": pull.head.sha, "head_repo": pull.head.repo?.fullName ?? ref.repo.fullName,
-                      "head_ref": pull.head.ref]
+        var inputs = s.context(number: ref.number, repository: s.backend == "gitlab" ? ref.repo.fullName : (pull.head.repo?.fullName ?? ref.repo.fullName),
+                               sha: pull.head.sha, ref: pull.head.ref, base: pull.base.ref)
         if s.backend == "gitlab" {
-            inputs = ["PR_NUMBER": "\(ref.number)", "PR_REPO": ref.repo.fullName, "PR_SHA": pull.head.sha, "PR_REF": pull.head.ref]
+            // Switchyard's own record of which PR a pipeline is for, whatever the pipeline's names are.
+            inputs[Self.pipelineVariable] = "\(ref.repo.fullName)#\(ref.number)"
             if s.companionRepo != nil, let gitlab = backend as? GitLabBackend {
                 inputs[s.companionVariable] = gitlab.hasBranch(pull.head.ref) ? pull.head.ref : pull.base.ref
             }
@@ -173,12 +224,14 @@ extension E2ETrigger: Capability {
             try context.performNow([Self.sticky(ref, asked, headline: "⏳ Starting end-to-end tests for `\(pull.head.sha.prefix(7))`…")])
             started = try backend.start(ref: s.ref ?? pull.base.ref, inputs: inputs, pr: ref.number, known: known)
         }
-        runs.append(PipelineRun(id: started.id, url: started.url, sha: pull.head.sha, options: optionText, state: "running", source: key))
+        var run = PipelineRun(id: started.id, url: started.url, sha: pull.head.sha, options: optionText, state: "running", source: key)
+        run.chat = chat
+        runs.append(run)
         let headline = "⏳ Started by @\(who) on `\(pull.head.sha.prefix(7))`\(optionText.isEmpty ? "" : " with `\(optionText)`"): \(started.url)"
         return .perform([
             .setStatus(repo: ref.repo, sha: pull.head.sha, state: "pending", context: s.context, description: "End-to-end tests are running", targetURL: started.url),
             Self.sticky(ref, runs, headline: headline),
-        ], message: "started run \(started.id) for \(pull.head.sha.prefix(7))")
+        ], message: "started run \(started.id) for \(ref) on \(pull.head.sha.prefix(7)): \(started.url)")
     }
 
     func cancel(_ ref: IssueRef, pull: GitHub.PullRequest, who: String?, reply: Marker?, context: CapabilityContext,
@@ -220,6 +273,7 @@ extension E2ETrigger: Capability {
         runs[i].state = state
         let icon = state == "success" ? "✅ Passed" : state == "cancelled" ? "🚫 Cancelled" : "❌ Failed"
         let statusState = state == "success" ? "success" : state == "cancelled" ? "error" : "failure"
+        if let chat = runs[i].chat { tell(chat, "\(icon): the end-to-end run for \(ref) on `\(runs[i].sha.prefix(7))`: \(runs[i].url)", context: context) }
         return .perform([
             .setStatus(repo: ref.repo, sha: runs[i].sha, state: statusState, context: s.context,
                        description: "End-to-end tests \(state == "success" ? "passed" : state)", targetURL: runs[i].url),

@@ -25,6 +25,12 @@ public struct E2ETrigger: Sendable {
         public var gitlabProject: String? = nil
         public var companionRepo: String? = nil
         public var companionVariable = "COMPANION_BRANCH"
+        /// The names the pipeline reads the PR's context under, by role (`number`, `repository`, `sha`,
+        /// `ref`, `base`); an empty name leaves that one out. Defaults: the workflow inputs `pr_number`,
+        /// `head_repo`, `head_sha`, `head_ref` on Actions; `PR_NUMBER`, `PR_REPO`, `PR_SHA`, `PR_REF` on GitLab.
+        /// Mattermod's pipelines take, for example, `sha: SHA_MATTERMOST_SERVER`, `ref: REF_MATTERMOST_SERVER`.
+        public var variables: [String: String] = [:]
+        public static let roles = ["number", "repository", "sha", "ref", "base"]
 
         public init() {}
         public init(config: Config, repo: RepoRef) {
@@ -42,6 +48,20 @@ public struct E2ETrigger: Sendable {
             gitlabProject = v("gitlab", "project")?.string
             companionRepo = v("gitlab", "companion", "project")?.string
             if let x = v("gitlab", "companion", "variable")?.string { companionVariable = x }
+            variables = backend == "gitlab"
+                ? ["number": "PR_NUMBER", "repository": "PR_REPO", "sha": "PR_SHA", "ref": "PR_REF"]
+                : ["number": "pr_number", "repository": "head_repo", "sha": "head_sha", "ref": "head_ref"]
+            for (k, value) in v("variables")?.entries ?? [] where Self.roles.contains(k) {
+                variables[k] = value.string ?? ""
+            }
+        }
+
+        /// The pipeline's variables for a PR, under the configured names.
+        public func context(number: Int, repository: String, sha: String, ref: String, base: String) -> [String: String] {
+            let values = ["number": "\(number)", "repository": repository, "sha": sha, "ref": ref, "base": base]
+            var out: [String: String] = [:]
+            for (role, name) in variables where !name.isEmpty { out[name] = values[role] }
+            return out
         }
     }
 

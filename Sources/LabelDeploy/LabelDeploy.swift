@@ -204,19 +204,6 @@ public struct LabelDeploy: Sendable {
     }
 
     static func postToChat(_ url: String, text: String, channel: String?, context: CapabilityContext) -> Bool {
-        let deadline = context.deadline, logger = context.logger
-        guard context.mayPostToChat(url) else { return false }
-        var o: [String: JSON] = ["text": .string(text), "username": "switchyard"]
-        if let channel { o["channel"] = .string(channel) }
-        do {
-            let r = try NetworkTransport().send(HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
-                                                         body: Array(JSON.object(o).encoded().utf8)),
-                                             timeoutMilliseconds: max(100, min(5_000, deadline.remainingMilliseconds - 100)))
-            if (200..<300).contains(r.status) { return true }
-            logger.warning("the chat webhook refused a message", ["status": .int(r.status)])
-        } catch {
-            logger.warning("the chat webhook could not be reached")
-        }
-        return false
+        context.postToChat(url, text: text, channel: channel)
     }
 }

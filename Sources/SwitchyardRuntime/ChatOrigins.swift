@@ -26,4 +26,22 @@ extension CapabilityContext {
         }
         return true
     }
+
+    /// Posts `{"text": …}` to a Mattermost or Slack incoming webhook on an allowed origin (`channel`
+    /// overrides the hook's channel where Mattermost allows it). True when the chat took it.
+    public func postToChat(_ url: String, text: String, channel: String?) -> Bool {
+        guard mayPostToChat(url) else { return false }
+        var o: [String: JSON] = ["text": .string(text), "username": "switchyard"]
+        if let channel { o["channel"] = .string(channel) }
+        do {
+            let r = try NetworkTransport().send(HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
+                                                         body: Array(JSON.object(o).encoded().utf8)),
+                                             timeoutMilliseconds: max(100, min(5_000, deadline.remainingMilliseconds - 100)))
+            if (200..<300).contains(r.status) { return true }
+            logger.warning("the chat webhook refused a message", ["status": .int(r.status)])
+        } catch {
+            logger.warning("the chat webhook could not be reached")
+        }
+        return false
+    }
 }

@@ -32,6 +32,8 @@ public struct Settings: Sendable {
     public var credentialsWebhookURL: String?
     /// An incoming webhook for the operators: test servers that fail, and profiles that cannot be served.
     public var opsWebhookURL: String?
+    /// Mattermost or Slack incoming webhook that tells chat users how the end-to-end runs they started ended.
+    public var e2eNotifyWebhookURL: String?
     /// A licence for profiles that ask for one.
     public var deployLicense: String?
     public var maxBodyBytes: Int
@@ -63,7 +65,7 @@ public struct Settings: Sendable {
     public static let secretVariables = [
         "GITHUB_WEBHOOK_SECRET", "SLACK_SIGNING_SECRET", "MATTERMOST_TOKEN", "GITLAB_WEBHOOK_TOKEN", "GITLAB_TOKEN", "GITHUB_TOKEN",
         "GITHUB_APP_PRIVATE_KEY", "PROVISIONER_API_KEY", "PROVISIONER_TOKEN", "PROVISIONER_CLIENT_SECRET", "PROVISIONER_WEBHOOK_TOKEN",
-        "DEPLOY_NOTIFY_WEBHOOK_URL", "DEPLOY_CREDENTIALS_WEBHOOK_URL", "DEPLOY_LICENSE",
+        "DEPLOY_NOTIFY_WEBHOOK_URL", "DEPLOY_CREDENTIALS_WEBHOOK_URL", "DEPLOY_OPS_WEBHOOK_URL", "DEPLOY_LICENSE", "E2E_NOTIFY_WEBHOOK_URL",
     ]
 
     public init(function: String, environment env: Environment) throws(SwitchyardError) {
@@ -83,6 +85,7 @@ public struct Settings: Sendable {
             notifyWebhookURL = try env.secret("DEPLOY_NOTIFY_WEBHOOK_URL")
             credentialsWebhookURL = try env.secret("DEPLOY_CREDENTIALS_WEBHOOK_URL")
             opsWebhookURL = try env.secret("DEPLOY_OPS_WEBHOOK_URL")
+            e2eNotifyWebhookURL = try env.secret("E2E_NOTIFY_WEBHOOK_URL")
             deployLicense = try env.secret("DEPLOY_LICENSE")
             if env["SWITCHYARD_CONFIG"] == nil, let reference = env["SWITCHYARD_CONFIG_FROM"] {
                 let text = try AWSSecrets.resolve(reference, variable: "SWITCHYARD_CONFIG", environment: env.values)
@@ -115,7 +118,7 @@ public struct Settings: Sendable {
     public var secretValues: [String] {
         webhookSecrets + slackSecrets + mattermostTokens + gitlabWebhookTokens + provisionerWebhookTokens
             + [token, appKey, gitlabToken, provisionerAPIKey, provisionerToken, provisionerClientSecret, notifyWebhookURL,
-               credentialsWebhookURL, opsWebhookURL, deployLicense].compactMap { $0 }
+               credentialsWebhookURL, opsWebhookURL, e2eNotifyWebhookURL, deployLicense].compactMap { $0 }
     }
 
     /// Loads the config file, if one is named. Throws `misconfigured` with the key and line.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SwitchyardCore
 import SwitchyardTesting
+import SwitchyardRuntime
 
 /// The built `e2e-trigger` against the GitHub emulator (Actions routes) and a GitLab emulator.
 @Suite("e2e-trigger end to end", .serialized)
@@ -154,5 +155,106 @@ struct E2ETriggerEndToEndTests {
         r = try run(gh, url, "issue_comment", comment(gh, "/e2e-cancel"), config: cfg, extra: extra)
         #expect(lab.all.last?.status == "canceled")
         #expect(stickies(gh).count == 1)
+    }
+
+    /// A Mattermost slash command as the form Mattermost posts.
+    func mattermost(_ text: String, token: String, user: String = "alan", userID: String = "u-alan") -> [UInt8] {
+        let encoded = text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let body = "channel_id=c1&channel_name=qa&command=%2Fswitchyard&response_url=http%3A%2F%2F127.0.0.1%3A9%2Fhooks&team_domain=acme&team_id=t1&text=\(encoded)&token=\(token)&trigger_id=trig-\(UUID().uuidString.prefix(6))&user_id=\(userID)&user_name=\(user)"
+        let env: JSON = ["headers": ["content-type": "application/x-www-form-urlencoded"], "body": .string(body)]
+        return Array(env.encoded().utf8)
+    }
+
+    @Test func endToEndRunsFromChatTellTheirStarterHowTheyEnded() throws {
+        let (gh, url) = try Support.world()
+        let hook = ChatWebhookEmulator()
+        let hookURL = try hook.start()
+        defer { hook.stop() }
+        let token = "mm-e2e-token"
+        let cfg = try Support.writeConfig("""
+            chat:
+              users:
+                mattermost:alan: maint-mona
+                mattermost:rita: random-rita
+                slack:slacker: maint-mona
+              allowed-origins: ["\(hookURL)"]
+            defaults:
+              e2e:
+                workflow: e2e.yml
+                inputs: [BROWSER]
+            """)
+        let env = ["GITHUB_API_URL": url, "GITHUB_TOKEN": Support.token(of: gh), "GITHUB_WEBHOOK_SECRET": secret, "SWITCHYARD_CONFIG": cfg,
+                   "MATTERMOST_TOKEN": token, "SLACK_SIGNING_SECRET": secret, "E2E_NOTIFY_WEBHOOK_URL": hookURL,
+                   "SWITCHYARD_FUNCTIONS_DIR": Support.packageRoot + "/functions", "PATH": "/usr/bin:/bin"]
+        let head = try #require(gh.headSHA(full, 1))
+        // Mattermost, to e2e-trigger itself.
+        var r = try Support.run("e2e-trigger", environment: env, stdin: mattermost("e2e-test acme/widgets#1 BROWSER=firefox", token: token))
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.json?["text"]?.string?.contains("started run") == true, "\(r.stdout)")
+        let runs = gh.workflowRuns(full)
+        #expect(runs.count == 1 && runs.first?.inputs["BROWSER"] == "firefox")
+        #expect(stickies(gh).first?.contains("Started by @maint-mona") == true)
+        // The state on GitHub names the chat user, never the response URL (a credential in a public comment).
+        #expect(!(gh.comments(full, issue: 1).map(\.body).joined().contains("127.0.0.1%3A9")))
+        #expect(!gh.requests.contains { $0.rawBody.contains("127.0.0.1:9") || $0.rawBody.contains(token) })
+        // The run ends: the PR says so, and the chat user who started it is told in their channel.
+        r = try run(gh, url, "workflow_run", gh.completeRun(try #require(runs.first).id, conclusion: "failure"), config: cfg,
+                    extra: ["E2E_NOTIFY_WEBHOOK_URL": hookURL])
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
+        #expect(e2eStatus(gh, head) == "failure")
+        #expect(hook.messages.count == 1)
+        #expect(hook.messages.first?.text.hasPrefix("@alan ❌ Failed") == true, "\(hook.messages)")
+        #expect(hook.messages.first?.text.contains("acme/widgets#1") == true)
+        #expect(hook.messages.first?.channel == "qa")
+        // Replayed: not told twice.
+        _ = try run(gh, url, "workflow_run", gh.completeRun(try #require(runs.first).id, conclusion: "failure"), config: cfg,
+                    extra: ["E2E_NOTIFY_WEBHOOK_URL": hookURL])
+        #expect(hook.messages.count == 1)
+        // Someone who may not run it, and someone unknown.
+        r = try Support.run("e2e-trigger", environment: env, stdin: mattermost("e2e-test acme/widgets#1", token: token, user: "rita", userID: "u-rita"))
+        #expect(r.json?["text"]?.string?.contains("Only") == true, "\(r.stdout)")
+        r = try Support.run("e2e-trigger", environment: env, stdin: mattermost("e2e-test acme/widgets#1", token: token, user: "nobody", userID: "u-x"))
+        #expect(r.json?["text"]?.string?.contains("chat.users") == true, "\(r.stdout)")
+        #expect(gh.workflowRuns(full).count == 1)
+        // Slack, through slash-dispatch: start again, then cancel.
+        func slack(_ text: String) -> [UInt8] {
+            let ts = Int(Date().timeIntervalSince1970)
+            let body = "team_id=T1&team_domain=acme&channel_id=C1&channel_name=dev&user_id=U1&user_name=slacker&command=%2Fswitchyard&text=\(text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2Fx&trigger_id=t\(UUID().uuidString.prefix(6))"
+            let sig = "v0=" + Verification.hmacHex(secret: secret, body: Array("v0:\(ts):\(body)".utf8))
+            let env: JSON = ["headers": ["content-type": "application/x-www-form-urlencoded", "x-slack-signature": .string(sig),
+                                         "x-slack-request-timestamp": .string("\(ts)")], "body": .string(body)]
+            return Array(env.encoded().utf8)
+        }
+        r = try Support.run("slash-dispatch", environment: env, stdin: slack("e2e-test acme/widgets#1"))
+        #expect(r.json?["text"]?.string?.contains("started run") == true, "\(r.stdout)\(r.stderr)")
+        #expect(gh.workflowRuns(full).count == 2)
+        r = try Support.run("slash-dispatch", environment: env, stdin: slack("e2e-cancel acme/widgets#1"))
+        #expect(r.json?["text"]?.string?.contains("cancelled run") == true, "\(r.stdout)\(r.stderr)")
+        #expect(gh.workflowRuns(full).last?.conclusion == "cancelled")
+        #expect(gh.contractViolations.isEmpty, "\(gh.contractViolations)")
+    }
+
+    @Test func pipelineVariableNamesAreConfigurable() throws {
+        let (gh, url) = try Support.world()
+        let lab = GitLabEmulator(token: "glpat-test")
+        let labURL = try lab.start()
+        defer { lab.stop() }
+        // Mattermod's names for the server repository's pipeline; the repository name is left out.
+        let cfg = try config("    backend: gitlab\n    gitlab:\n      project: acme/widgets-ci\n    variables:\n      sha: SHA_MATTERMOST_SERVER\n      ref: REF_MATTERMOST_SERVER\n      repository: \"\"\n")
+        let extra = ["GITLAB_URL": labURL, "GITLAB_TOKEN": "glpat-test", "GITLAB_WEBHOOK_TOKEN": "hook-token"]
+        var r = try run(gh, url, "issue_comment", comment(gh, "/e2e-test"), config: cfg, extra: extra)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        let pipeline = try #require(lab.all.first)
+        let head = try #require(gh.headSHA(full, 1))
+        #expect(pipeline.variables == ["SHA_MATTERMOST_SERVER": head, "REF_MATTERMOST_SERVER": "feature", "PR_NUMBER": "1",
+                                       "SWITCHYARD_PR": "acme/widgets#1"])
+        // The result finds its PR by Switchyard's own variable, whatever the others are called.
+        let hook = lab.finish(pipeline.id, status: "success")
+        r = try Support.run("e2e-trigger", environment: ["GITLAB_WEBHOOK_TOKEN": "hook-token", "GITHUB_API_URL": url, "GITHUB_TOKEN": Support.token(of: gh),
+                                                         "GITHUB_WEBHOOK_SECRET": secret, "SWITCHYARD_CONFIG": cfg, "GITLAB_TOKEN": "glpat-test", "GITLAB_URL": labURL],
+                            stdin: Array((["headers": ["content-type": "application/json", "x-gitlab-event": "Pipeline Hook",
+                                                       "x-gitlab-token": "hook-token"], "body": .string(hook.encoded())] as JSON).encoded().utf8))
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
+        #expect(e2eStatus(gh, head) == "success")
     }
 }

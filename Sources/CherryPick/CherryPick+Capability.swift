@@ -181,7 +181,12 @@ extension CherryPick: Capability {
             return Plan(outcome: .failed, actions: replies(pull: ref, results: jobs.map { ($0, .failed(why), []) }, settings: settings),
                         message: "could not read what #\(pull.number) merged: \(why)")
         }
-        let reviewers = try backportReviewers(pull, ref: ref, settings: settings, github: github)
+        // Whose review to ask is a nicety: a read that fails leaves the backports without one.
+        let reviewers: [String]
+        do { reviewers = try backportReviewers(pull, ref: ref, settings: settings, github: github) } catch {
+            context.logger.warning("could not decide whose review the backports ask for", ["error": .string(SwitchyardError.from(error).message)])
+            reviewers = []
+        }
         let jobs = requests.map {
             var job = Job(pull: ref, title: pull.title, body: Self.pullBody(original: ref, title: pull.title, body: pull.body, requester: $0.requester),
                           source: source, request: $0)
@@ -203,10 +208,11 @@ extension CherryPick: Capability {
             for (job, outcome, _) in results { said[job.request.target] = Self.replyState(job.request.target, outcome) }
             actions.append(Self.note(ref, said))
         }
-        // Every pick done: the approval has been acted on, so its label goes (the done label stays).
-        let allDone = results.allSatisfy { r in
-            switch r.1 { case .created, .existing, .alreadyOnTarget: true; default: false }
-        }
+        // Every pick done, this run's and every earlier one's: the approval has been acted on, so its
+        // label goes (the done label stays). A target that failed earlier and waits for its retry keeps it.
+        var outcomes = said
+        for (job, outcome, _) in results { outcomes[job.request.target] = Self.replyState(job.request.target, outcome) }
+        let allDone = !failed && !busy && outcomes.values.allSatisfy { $0["outcome"]?.string == "done" }
         if settings.removeApproved, allDone, (pull.labels ?? []).contains(where: { $0.name == settings.approvedLabel }) {
             actions.append(.removeLabel(issue: ref, label: settings.approvedLabel))
         }
@@ -217,7 +223,7 @@ extension CherryPick: Capability {
     func backportReviewers(_ pull: GitHub.PullRequest, ref: IssueRef, settings: Settings, github: some CherryPickGitHub) throws -> [String] {
         let author = pull.user.login
         func approvers() throws -> [String] {
-            let reviews = try github.reviews(ref, maxPages: 3)
+            let reviews = try github.reviews(ref, maxPages: 3).filter(\.isTrusted)
             let decisions = GitHub.Review.latestDecisions(reviews)
             // Oldest first in the list; the latest approver last.
             return reviews.map(\.user.login).reduce(into: [String]()) { out, login in

@@ -178,12 +178,8 @@ extension CherryPick {
         if let m = job.request.milestone, pr.milestone?.number != m { try github.setMilestone(m, on: ref) }
         let asked = Set((pr.requestedReviewers ?? []).map { $0.login.lowercased() })
         let wanted = job.reviewers.filter { !asked.contains($0.lowercased()) && $0.lowercased() != pr.user.login.lowercased() }
-        if !wanted.isEmpty {
-            do { try github.requestReviews(ref, users: wanted, teams: []) }
-            catch let e as GitHubError where e.status == 422 {
-                // GitHub asks reviews only of collaborators; the backport stands without the request.
-            }
-        }
+        // GitHub asks reviews only of collaborators; one it refuses is left out and the backport stands.
+        if !wanted.isEmpty { try github.requestReviews(ref, users: wanted, teams: []) }
         return .existing(number: pr.number, url: pr.htmlUrl ?? "https://github.com/\(job.pull.repo.fullName)/pull/\(pr.number)")
     }
 }

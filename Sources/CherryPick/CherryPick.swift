@@ -23,7 +23,8 @@ public protocol CherryPickGitHub: PermissionReading, CommentReading {
     func commitFiles(_ repo: RepoRef, _ sha: String) throws -> [String]
     func lastLabeller(of issue: IssueRef, label: String) throws -> String?
     func reviews(_ pull: IssueRef, maxPages: Int) throws -> [GitHub.Review]
-    func requestReviews(_ pull: IssueRef, users: [String], teams: [String]) throws
+    @discardableResult
+    func requestReviews(_ pull: IssueRef, users: [String], teams: [String]) throws -> [String]
 }
 
 extension GitHubClient: CherryPickGitHub {}

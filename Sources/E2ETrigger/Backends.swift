@@ -16,8 +16,9 @@ public struct PipelineRun: Sendable, Equatable {
     /// For a run asked for but not yet known (`state` "starting", `id` 0): when it was asked for, so a
     /// later delivery can find it among the backend's runs rather than start a second one.
     public var requestedAt: Int64? = nil
-    /// Who started it from chat (`platform`, `user_id`, `user_name`, `channel_name`), to be told how it
-    /// ended. Never a `response_url`: this state sits in a public comment, and that URL is a credential.
+    /// Who started it from chat (`platform`, `user_id`, `user_name`), to be told how it ended, in a
+    /// direct message. Never a `response_url` (a credential) or a channel name (channels may be
+    /// private): this state sits in a public comment.
     public var chat: JSON? = nil
 
     public init(id: Int, url: String, sha: String, options: String, state: String, source: String? = nil, cancelledBy: String? = nil,
@@ -44,8 +45,7 @@ public struct PipelineRun: Sendable, Equatable {
                   source: j["source"]?.string, cancelledBy: j["cancelled_by"]?.string, requestedAt: j["requested_at"]?.int.map(Int64.init))
         if let c = j["chat"], let platform = c["platform"]?.string, ChatCommand.Platform(rawValue: platform) != nil,
            let user = c["user_id"]?.string, !user.isEmpty {
-            chat = ["platform": .string(platform), "user_id": .string(user), "user_name": .string(c["user_name"]?.string ?? ""),
-                    "channel_name": .string(c["channel_name"]?.string ?? "")]
+            chat = ["platform": .string(platform), "user_id": .string(user), "user_name": .string(c["user_name"]?.string ?? "")]
         }
     }
 
@@ -149,11 +149,14 @@ public struct GitLabBackend: PipelineBackend {
     let token: String
     let project: String
     let deadline: Deadline
+    /// The GitHub repository whose PRs this backend runs, to tell its pipelines from another repository's
+    /// PR of the same number in a shared project (by `SWITCHYARD_PR`).
+    var repository: String? = nil
 
-    public init(baseURL: String, token: String, project: String, deadline: Deadline) {
+    public init(baseURL: String, token: String, project: String, deadline: Deadline, repository: String? = nil) {
         var b = baseURL
         while b.hasSuffix("/") { b.removeLast() }
-        self.baseURL = b; self.token = token; self.project = project; self.deadline = deadline
+        self.baseURL = b; self.token = token; self.project = project; self.deadline = deadline; self.repository = repository
     }
 
     /// `/api/v4/projects/<group%2Fproject>`: the project path is one encoded segment.
@@ -199,7 +202,9 @@ public struct GitLabBackend: PipelineBackend {
             guard let id = p["id"]?.int, !known.contains(id) else { continue }
             if let created = p["created_at"]?.string.flatMap(ISO8601.parse), created < since - 5 { continue }
             let vars = try call("GET", try projectPath / "pipelines" / id / "variables").array ?? []
-            if vars.contains(where: { $0["key"]?.string == "PR_NUMBER" && $0["value"]?.string == "\(pr)" }) {
+            let mine = repository.map { r in vars.contains { $0["key"]?.string == "SWITCHYARD_PR" && $0["value"]?.string == "\(r)#\(pr)" } }
+                ?? vars.contains { $0["key"]?.string == "PR_NUMBER" && $0["value"]?.string == "\(pr)" }
+            if mine {
                 return (id, p["web_url"]?.string ?? "")
             }
         }

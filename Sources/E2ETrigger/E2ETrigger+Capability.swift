@@ -12,7 +12,7 @@ extension E2ETrigger: Capability {
             guard let settings = context.settings, let token = settings.gitlabToken else {
                 throw SwitchyardError.misconfigured("GITLAB_TOKEN (or GITLAB_TOKEN_FILE) is not set")
             }
-            return GitLabBackend(baseURL: settings.gitlabURL, token: token, project: project, deadline: context.deadline)
+            return GitLabBackend(baseURL: settings.gitlabURL, token: token, project: project, deadline: context.deadline, repository: repo.fullName)
         }
         return ActionsBackend(github: try context.github(), repo: repo, workflow: s.workflow)
     }
@@ -127,8 +127,7 @@ extension E2ETrigger: Capability {
             guard command.tokens.count == 1 else { return .reject("Usage: `\(chat.command) e2e-cancel owner/repo#123`") }
             return try cancel(ref, pull: pull, who: login, reply: nil, context: context)
         }
-        let who: JSON = ["platform": .string(chat.platform.rawValue), "user_id": .string(chat.userID), "user_name": .string(chat.userName),
-                         "channel_name": .string(chat.channelName ?? "")]
+        let who: JSON = ["platform": .string(chat.platform.rawValue), "user_id": .string(chat.userID), "user_name": .string(chat.userName)]
         // A chat command is delivered once; its trigger id (or the time) tells a retry from a new request.
         let source = "chat:\(chat.platform.rawValue):\(chat.userID):\(chat.triggerID ?? "\(Deadline.epochMillis())")"
         // Everything after the PR, options and stray words alike: `start` refuses what is not an input.
@@ -143,7 +142,8 @@ extension E2ETrigger: Capability {
         let slack = chat["platform"]?.string == "slack"
         let name = chat["user_name"]?.string ?? ""
         let mention = slack ? "<@\(chat["user_id"]?.string ?? "")> " : (name.isEmpty ? "" : "@\(name) ")
-        let channel = slack ? nil : (chat["channel_name"]?.string).flatMap { $0.isEmpty ? nil : $0 }
+        // Mattermost: a direct message to the starter; Slack: the hook's channel, with a mention.
+        let channel = slack || name.isEmpty ? nil : "@" + name
         if !context.postToChat(hook, text: mention + text, channel: channel) {
             context.logger.warning("the chat user who started an end-to-end run could not be told how it ended")
         }
@@ -170,6 +170,11 @@ extension E2ETrigger: Capability {
         case .failure(let e):
             let valid = s.inputs.isEmpty ? "This repository declares no options." : "Valid options: " + s.inputs.map { "`\($0)=…`" }.joined(separator: ", ") + "."
             return answer("@\(who) \(e.message). \(valid)", outcome: .rejected)
+        }
+        // The PR's own context is Switchyard's to say: an option may not stand in for it.
+        let reserved = Set(s.variables.values.filter { !$0.isEmpty } + [Self.pipelineVariable] + (s.companionRepo != nil ? [s.companionVariable] : []))
+        if let clash = options.first(where: { reserved.contains($0.0) }) {
+            return answer("@\(who) `\(clash.0)` carries the pull request's own context and cannot be set by hand.", outcome: .rejected)
         }
         let optionText = options.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
         var runs = try Self.runs(on: ref, github: github)
@@ -259,6 +264,12 @@ extension E2ETrigger: Capability {
                                       description: "End-to-end tests were cancelled", targetURL: runs[i].url))
         }
         let why = who.map { "by @\($0)" } ?? (keep != nil ? "because new commits were pushed" : "because the pull request was closed")
+        // Runs started from chat and cancelled by something else: their starters hear why.
+        if who == nil {
+            try context.performNow(actions + [Self.sticky(ref, runs, headline: "🚫 Cancelled \(why): " + targets.map { "run \(runs[$0].id)" }.joined(separator: ", "))])
+            for i in targets { if let chat = runs[i].chat { tell(chat, "🚫 The end-to-end run for \(ref) was cancelled \(why): \(runs[i].url)", context: context) } }
+            return Plan(outcome: .done, message: "cancelled " + targets.map { "run \(runs[$0].id)" }.joined(separator: ", "))
+        }
         let headline = "🚫 Cancelled \(why): " + targets.map { "run \(runs[$0].id)" }.joined(separator: ", ")
         actions.append(Self.sticky(ref, runs, headline: headline))
         return .perform(actions, message: "cancelled " + targets.map { "run \(runs[$0].id)" }.joined(separator: ", "))
@@ -273,11 +284,21 @@ extension E2ETrigger: Capability {
         runs[i].state = state
         let icon = state == "success" ? "✅ Passed" : state == "cancelled" ? "🚫 Cancelled" : "❌ Failed"
         let statusState = state == "success" ? "success" : state == "cancelled" ? "error" : "failure"
-        if let chat = runs[i].chat { tell(chat, "\(icon): the end-to-end run for \(ref) on `\(runs[i].sha.prefix(7))`: \(runs[i].url)", context: context) }
-        return .perform([
+        guard let chat = runs[i].chat else {
+            return .perform([
+                .setStatus(repo: ref.repo, sha: runs[i].sha, state: statusState, context: s.context,
+                           description: "End-to-end tests \(state == "success" ? "passed" : state)", targetURL: runs[i].url),
+                Self.sticky(ref, runs, headline: "\(icon) on `\(runs[i].sha.prefix(7))`: \(runs[i].url)"),
+            ], message: "run \(runID) finished: \(state)")
+        }
+        // The PR first: the starter is told only once what they are told is on GitHub, so a retry after
+        // a failed write does not tell them twice.
+        try context.performNow([
             .setStatus(repo: ref.repo, sha: runs[i].sha, state: statusState, context: s.context,
                        description: "End-to-end tests \(state == "success" ? "passed" : state)", targetURL: runs[i].url),
             Self.sticky(ref, runs, headline: "\(icon) on `\(runs[i].sha.prefix(7))`: \(runs[i].url)"),
-        ], message: "run \(runID) finished: \(state)")
+        ])
+        tell(chat, "\(icon): the end-to-end run for \(ref) on `\(runs[i].sha.prefix(7))`: \(runs[i].url)", context: context)
+        return Plan(outcome: .done, message: "run \(runID) finished: \(state); its starter was told")
     }
 }

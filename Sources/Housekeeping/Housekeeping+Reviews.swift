@@ -62,7 +62,8 @@ extension Housekeeping {
             Plan(outcome: outcome, actions: more + [.comment(issue: ref, body: "@\(c.author.login) " + text, marker: reply)], message: text)
         }
         guard pr.state == "open" else { return answer("#\(ref.number) is closed; nobody was asked.", .ignored) }
-        let reviewed = Set(try github.reviews(ref, maxPages: 3).map { $0.user.login.lowercased() })
+        // Reviews by people of the repository count; a drive-by comment-review does not fill a seat.
+        let reviewed = Set(try github.reviews(ref, maxPages: 3).filter(\.isTrusted).map { $0.user.login.lowercased() })
         let asked = Set((pr.requestedReviewers ?? []).map { $0.login.lowercased() })
         let have = asked.union(reviewed).subtracting([pr.user.login.lowercased()])
         let needed = s.autoassignCount - have.count
@@ -73,37 +74,48 @@ extension Housekeeping {
         let excluded = have.union([pr.user.login.lowercased()]).union(bot.map { [$0] } ?? [])
         var source = ""
         var weights: [String: Int] = [:]
-        if let path = s.autoassignOwnersFile {
-            let text: [UInt8]?
+        var ownerTeams: [String] = []
+        // The configured file, or where GitHub looks for one: .github/, the root, docs/.
+        let paths = s.autoassignOwnersFile.map { $0 == Settings.defaultOwnersFile ? [$0, "CODEOWNERS", "docs/CODEOWNERS"] : [$0] } ?? []
+        for path in paths {
+            let text: [UInt8]
             do { text = try github.fileContents(ref.repo, path: path, ref: pr.base.ref) }
-            catch let e as GitHubError where e.status == 404 { text = nil }
-            if let text {
-                let owners = OwnersFile(text: String(decoding: text, as: UTF8.self), org: ref.repo.owner)
-                let files = try github.pullFiles(ref, maxPages: 5).files
-                weights = Self.ownerWeights(files: files, owners: owners).filter { !excluded.contains($0.key.lowercased()) }
-                source = "owners of the changed files in `\(path)`"
-            }
+            catch let e as GitHubError where e.status == 404 { continue }
+            let owners = OwnersFile(text: String(decoding: text, as: UTF8.self), org: ref.repo.owner)
+            let files = try github.pullFiles(ref, maxPages: 30).files
+            weights = Self.ownerWeights(files: files, owners: owners).filter { !excluded.contains($0.key.lowercased()) }
+            ownerTeams = Array(Set(files.flatMap { owners.owners(of: $0.filename).teams })).sorted()
+            source = "owners of the changed files in `\(path)`"
+            break
         }
-        if weights.isEmpty {
+        if weights.isEmpty, ownerTeams.isEmpty {
             weights = Dictionary(s.autoassignPool.filter { !excluded.contains($0.lowercased()) }.map { ($0, 1) }, uniquingKeysWith: { a, _ in a })
             source = "the reviewer pool"
         }
-        let chosen = Self.pick(needed, from: weights, seed: "\(ref.repo.fullName.lowercased())#\(ref.number)")
-        if chosen.isEmpty {
-            if let team = s.autoassignTeam {
-                return answer("asked team `\(team)` for a review; GitHub's team assignment picks the people.", .done,
-                              [.requestReviews(pull: ref, users: [], teams: [team])])
+        // Only people GitHub lets review: a departed name in the pool or the owners file is passed over.
+        var notCollaborators: [String] = []
+        var chosen: [String] = []
+        var candidates = weights
+        while chosen.count < needed, !candidates.isEmpty {
+            let next = Self.pick(needed - chosen.count, from: candidates, seed: "\(ref.repo.fullName.lowercased())#\(ref.number)")
+            for login in next {
+                candidates[login] = nil
+                if try github.isCollaborator(ref.repo, login: login) { chosen.append(login) } else { notCollaborators.append(login) }
             }
-            return answer("nobody is left to ask: no owner of the changed files or pool member who is not the author or already a reviewer.", .ignored)
         }
-        let text = "asked " + chosen.map { "@" + $0 }.joined(separator: ", ") + " to review (\(source))."
-        let refused = "@\(c.author.login) GitHub refused to ask " + chosen.map { "@" + $0 }.joined(separator: ", ")
-            + " for a review; reviewers must be collaborators of \(ref.repo.fullName). Fix `housekeeping.autoassign` or the owners file."
+        let skipped = notCollaborators.isEmpty ? "" : " Passed over, as GitHub would refuse them (not collaborators): " + notCollaborators.sorted().map { "`\($0)`" }.joined(separator: ", ") + "."
+        let team = chosen.isEmpty ? (ownerTeams.first ?? s.autoassignTeam) : nil
+        if let team {
+            return answer("asked team `\(team)` for a review; GitHub's team assignment picks the people.\(skipped)", .done,
+                          [.requestReviews(pull: ref, users: [], teams: [team])])
+        }
+        if chosen.isEmpty {
+            return answer("nobody is left to ask: no owner of the changed files or pool member who is not the author or already a reviewer.\(skipped)", .ignored)
+        }
+        let text = "asked " + chosen.map { "@" + $0 }.joined(separator: ", ") + " to review (\(source)).\(skipped)"
         return Plan(outcome: .done, actions: [.requestReviews(pull: ref, users: chosen, teams: []),
                                               .comment(issue: ref, body: "@\(c.author.login) " + text, marker: reply)],
-                    message: text,
-                    fallbacks: [Fallback(status: 422, outcome: .rejected, actions: [.comment(issue: ref, body: refused, marker: reply)],
-                                         message: "GitHub refused the review request")])
+                    message: text)
     }
 
     /// The configured rules that hold for this PR, each applied once: labels not yet there (and never
@@ -126,7 +138,8 @@ extension Housekeeping {
             },
             files: {
                 if let files { return files }
-                let f = try github.pullFiles(ref, maxPages: 5).files
+                // Every file GitHub lists (at most 3000): padding a PR with files must not hide the ones a rule is about.
+                let f = try github.pullFiles(ref, maxPages: 30).files
                 files = f
                 return f
             },

@@ -29,7 +29,7 @@ extension Housekeeping {
         /// Labels the pull request must carry, all of them.
         public var labels: [String] = []
         /// `pull_request` actions the rule is looked at on.
-        public var events: [String] = ["opened", "reopened", "synchronize", "ready_for_review"]
+        public var events: [String] = ["opened", "reopened", "synchronize", "ready_for_review", "labeled"]
         // then
         public var addLabels: [String] = []
         public var notice: String? = nil
@@ -38,23 +38,58 @@ extension Housekeeping {
 
         public init(name: String) { self.name = name }
 
-        init?(yaml y: YAML, index: Int) {
-            name = y["name"]?.string ?? "rule-\(index + 1)"
+        /// What is wrong with a rule, said in the words of the config.
+        public struct Problem: Error, ExpressibleByStringInterpolation {
+            public var text: String
+            public init(stringLiteral value: String) { text = value }
+        }
+
+        static let whenKeys: Set<String> = ["paths", "exclude-paths", "added-lines", "author", "author-association", "from", "to", "labels", "events"]
+        static let thenKeys: Set<String> = ["labels", "notice", "reviewers", "team-reviewers"]
+
+        /// A rule from the config, or what is wrong with it: a typo must not widen a rule to every PR.
+        static func parse(_ y: YAML, index: Int) -> Result<Rule, Problem> {
+            let at = "rules[\(index)]"
+            guard let name = y["name"]?.string, !name.isEmpty else {
+                return .failure("\(at): every rule needs a `name` (its notice is found again by it)")
+            }
+            for (k, _) in y.entries ?? [] where !["name", "when", "then"].contains(k) { return .failure("\(at) (\(name)): unknown key `\(k)`") }
             let when = y["when"], then = y["then"]
-            paths = when?["paths"]?.strings ?? []
-            excludePaths = when?["exclude-paths"]?.strings ?? []
-            addedLines = when?["added-lines"]?.strings ?? []
-            author = when?["author"]?.string
-            associations = (when?["author-association"]?.strings ?? []).map { $0.uppercased() }
-            from = when?["from"]?.string
-            to = when?["to"]?.string
-            labels = when?["labels"]?.strings ?? []
-            if let e = when?["events"]?.strings { events = e }
-            addLabels = then?["labels"]?.strings ?? []
-            notice = then?["notice"]?.string
-            reviewers = then?["reviewers"]?.strings ?? []
-            teamReviewers = then?["team-reviewers"]?.strings ?? []
-            guard !(addLabels.isEmpty && notice == nil && reviewers.isEmpty && teamReviewers.isEmpty) else { return nil }
+            for (k, _) in when?.entries ?? [] where !whenKeys.contains(k) { return .failure("\(at) (\(name)): unknown condition `when.\(k)`") }
+            for (k, _) in then?.entries ?? [] where !thenKeys.contains(k) { return .failure("\(at) (\(name)): unknown effect `then.\(k)`") }
+            var r = Rule(name: name)
+            r.paths = when?["paths"]?.strings ?? []
+            r.excludePaths = when?["exclude-paths"]?.strings ?? []
+            r.addedLines = when?["added-lines"]?.strings ?? []
+            r.author = when?["author"]?.string
+            if let a = r.author, a != "member", a != "non-member" { return .failure("\(at) (\(name)): `when.author` is member or non-member, not `\(a)`") }
+            r.associations = (when?["author-association"]?.strings ?? []).map { $0.uppercased() }
+            for (key, value) in [("from", when?["from"]?.string), ("to", when?["to"]?.string)] {
+                guard let value else { continue }
+                guard Self.isMonthDay(value) else { return .failure("\(at) (\(name)): `when.\(key)` is MM-DD (for example 10-01), not `\(value)`") }
+            }
+            r.from = when?["from"]?.string
+            r.to = when?["to"]?.string
+            r.labels = when?["labels"]?.strings ?? []
+            if let e = when?["events"]?.strings {
+                let known: Set<String> = ["opened", "reopened", "synchronize", "ready_for_review", "labeled", "unlabeled", "edited"]
+                if let bad = e.first(where: { !known.contains($0) }) { return .failure("\(at) (\(name)): `\(bad)` is not a pull_request action rules are looked at on") }
+                r.events = e
+            }
+            r.addLabels = then?["labels"]?.strings ?? []
+            r.notice = then?["notice"]?.string
+            r.reviewers = then?["reviewers"]?.strings ?? []
+            r.teamReviewers = then?["team-reviewers"]?.strings ?? []
+            guard !(r.addLabels.isEmpty && r.notice == nil && r.reviewers.isEmpty && r.teamReviewers.isEmpty) else {
+                return .failure("\(at) (\(name)): `then` does nothing")
+            }
+            return .success(r)
+        }
+
+        static func isMonthDay(_ s: String) -> Bool {
+            let u = Array(s.utf8)
+            guard u.count == 5, u[2] == UInt8(ascii: "-"), let m = Int(s.prefix(2)), let d = Int(s.suffix(2)) else { return false }
+            return (1...12).contains(m) && (1...31).contains(d)
         }
 
         var needsFiles: Bool { !paths.isEmpty || !addedLines.isEmpty }
@@ -94,9 +129,11 @@ extension Housekeeping {
             let touched = rule.paths.isEmpty ? files : files.filter { f in rule.paths.contains { Glob.matches($0, f.filename) } }
             guard !touched.isEmpty else { return false }
             if !rule.addedLines.isEmpty {
+                // GitHub leaves `patch` out of very large diffs: such a file may hold the text, so it counts.
                 let added = touched.contains { f in
-                    (f.patch ?? "").split(separator: "\n").contains { line in
-                        line.hasPrefix("+") && !line.hasPrefix("+++") && rule.addedLines.contains { line.contains($0) }
+                    guard let patch = f.patch else { return true }
+                    return patch.split(separator: "\n").contains { line in
+                        line.hasPrefix("+") && rule.addedLines.contains { line.dropFirst().contains($0) }
                     }
                 }
                 guard added else { return false }

@@ -10,6 +10,7 @@ public protocol HousekeepingGitHub: PermissionReading, CommentReading {
     func pullFiles(_ pull: IssueRef, maxPages: Int) throws -> (files: [GitHub.PullFile], complete: Bool)
     func fileContents(_ repo: RepoRef, path: String, ref: String?) throws -> [UInt8]
     func labelRemovedByOthers(_ issue: IssueRef, label: String, bot: String?) throws -> Bool
+    func isCollaborator(_ repo: RepoRef, login: String) throws -> Bool
 }
 
 extension GitHubClient: HousekeepingGitHub {}
@@ -47,12 +48,15 @@ public struct Housekeeping: Sendable {
         public var autoMergeApprovals = 0
         /// `/autoassign`: how many reviewers a PR should have, from the owners file or the pool.
         public var autoassignCount = 2
-        public var autoassignOwnersFile: String? = ".github/CODEOWNERS"
+        public static let defaultOwnersFile = ".github/CODEOWNERS"
+        public var autoassignOwnersFile: String? = defaultOwnersFile
         public var autoassignPool: [String] = []
         /// A team whose review is requested when neither the owners file nor the pool names anyone
         /// (Mattermod's way: GitHub's team auto-assignment then picks the people).
         public var autoassignTeam: String? = nil
         public var rules: [Rule] = []
+        /// Mistakes in the section, each naming where; a rule set with mistakes is not applied.
+        public var problems: [String] = []
 
         public init() {}
 
@@ -65,8 +69,10 @@ public struct Housekeeping: Sendable {
             if let x = v("cleanup-labels")?.strings { cleanupLabels = x }
             if let x = v("blocking-labels")?.strings { blockingLabels = x }
             if let x = v("block-context")?.string { blockContext = x }
-            welcome = v("welcome") != nil
-            if let x = v("welcome", "who")?.string { welcomeWho = x }
+            welcome = v("welcome") != nil && v("welcome")?.bool != false
+            if let x = v("welcome", "who")?.string {
+                if ["non-members", "first-time"].contains(x) { welcomeWho = x } else { problems.append("welcome.who: `\(x)` is neither non-members nor first-time") }
+            }
             welcomeMessage = v("welcome", "message")?.string
             if let x = v("welcome", "labels")?.strings { welcomeLabels = x }
             welcomeTeam = v("welcome", "team")?.string
@@ -84,7 +90,16 @@ public struct Housekeeping: Sendable {
             if let x = v("autoassign", "owners-file")?.string { autoassignOwnersFile = x.isEmpty ? nil : x }
             if let x = v("autoassign", "pool")?.strings { autoassignPool = x }
             autoassignTeam = v("autoassign", "team")?.string
-            rules = (v("rules")?.items ?? []).enumerated().compactMap { Rule(yaml: $1, index: $0) }
+            var names = Set<String>()
+            for (i, item) in (v("rules")?.items ?? []).enumerated() {
+                switch Rule.parse(item, index: i) {
+                case .success(let r):
+                    if !names.insert(r.name).inserted { problems.append("rules[\(i)]: the name `\(r.name)` is used twice; each rule's notice is found again by its name") }
+                    rules.append(r)
+                case .failure(let why): problems.append(why.text)
+                }
+            }
+            if v("rules") != nil, v("rules")?.items == nil { problems.append("rules: a list of rules is expected") }
         }
     }
 

@@ -13,7 +13,8 @@ public protocol PlanPerforming: CommentReading {
     func createStatus(in repo: RepoRef, sha: String, state: String, context: String, description: String, targetURL: String?) throws
     func updateBranch(_ pull: IssueRef, expectedHeadSHA: String) throws
     func merge(_ pull: IssueRef, sha: String, method: String) throws
-    func requestReviews(_ pull: IssueRef, users: [String], teams: [String]) throws
+    @discardableResult
+    func requestReviews(_ pull: IssueRef, users: [String], teams: [String]) throws -> [String]
 }
 
 public struct RunResult: Sendable, Equatable {

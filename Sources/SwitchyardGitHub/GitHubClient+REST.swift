@@ -404,10 +404,34 @@ extension GitHubClient {
     }
 
     /// Requests reviews from people and teams. Asking again is harmless (GitHub keeps one request each).
-    public func requestReviews(_ pull: IssueRef, users: [String], teams: [String]) throws {
-        guard !users.isEmpty || !teams.isEmpty else { return }
-        try send("POST", .repo(pull.repo) / "pulls" / pull.number / "requested_reviewers",
-                 json: ["reviewers": .array(users.map(JSON.string)), "team_reviewers": .array(teams.map(JSON.string))], alreadyDone: { nil })
+    /// GitHub refuses the whole request (422) when one of them cannot review (not a collaborator, the
+    /// author, a team without access): then each is asked alone and those refused are left out, so one
+    /// stale name in a config does not stop the others. Returns who was refused.
+    @discardableResult
+    public func requestReviews(_ pull: IssueRef, users: [String], teams: [String]) throws -> [String] {
+        guard !users.isEmpty || !teams.isEmpty else { return [] }
+        func ask(_ u: [String], _ t: [String]) throws {
+            try send("POST", .repo(pull.repo) / "pulls" / pull.number / "requested_reviewers",
+                     json: ["reviewers": .array(u.map(JSON.string)), "team_reviewers": .array(t.map(JSON.string))], alreadyDone: { nil })
+        }
+        do { try ask(users, teams); return [] } catch let e as GitHubError where e.status == 422 {
+            guard users.count + teams.count > 1 else { logger.warning("GitHub refused a review request", ["reviewer": .string((users + teams).joined())]); return users + teams }
+        }
+        var refused: [String] = []
+        for u in users { do { try ask([u], []) } catch let e as GitHubError where e.status == 422 { refused.append(u) } }
+        for t in teams { do { try ask([], [t]) } catch let e as GitHubError where e.status == 422 { refused.append(t) } }
+        if !refused.isEmpty { logger.warning("GitHub refused review requests", ["reviewers": .string(refused.joined(separator: ", "))]) }
+        return refused
+    }
+
+    /// True when `login` is a collaborator of the repository (organization members with access count).
+    public func isCollaborator(_ repo: RepoRef, login: String) throws -> Bool {
+        do {
+            try send("GET", .repo(repo) / "collaborators" / Self.segment(login, "login"))
+            return true
+        } catch let e as GitHubError where e.status == 404 {
+            return false
+        }
     }
 
     /// A pull request's reviews, oldest first.
@@ -430,13 +454,26 @@ extension GitHubClient {
 }
 
 extension GitHub.Review {
-    /// Each reviewer's latest deciding review (`APPROVED`, `CHANGES_REQUESTED` or `DISMISSED`), by login.
+    /// Whether GitHub says the reviewer belongs to the repository (owner, member or collaborator): a
+    /// review by anyone else is an opinion, not a decision that holds a merge or counts as approval.
+    public var isTrusted: Bool { ["OWNER", "MEMBER", "COLLABORATOR"].contains(authorAssociation?.uppercased() ?? "") }
+
+    /// Each trusted reviewer's latest deciding review (`APPROVED`, `CHANGES_REQUESTED` or `DISMISSED`), by login.
     public static func latestDecisions(_ reviews: [GitHub.Review]) -> [String: String] {
         var out: [String: String] = [:]
-        for r in reviews {
+        for r in reviews where r.isTrusted {
             guard let state = r.state, ["APPROVED", "CHANGES_REQUESTED", "DISMISSED"].contains(state) else { continue }
             out[r.user.login] = state
         }
         return out
+    }
+}
+
+extension GitHubClient {
+    /// A repository's release tags, newest first, without drafts (first page of 100).
+    public func releaseTags(_ repo: RepoRef) throws -> [(tag: String, prerelease: Bool)] {
+        struct R: Decodable { var tagName: String; var prerelease: Bool?; var draft: Bool? }
+        return try get([R].self, .repo(repo) / "releases", query: [("per_page", "100")])
+            .filter { $0.draft != true }.map { ($0.tagName, $0.prerelease ?? false) }
     }
 }

@@ -109,6 +109,10 @@ extension GitHubEmulator {
         case ("GET", 4) where rest[0] == "issues" && rest[1] == "comments" && rest[3] == "reactions":
             guard let id = Int(rest[2]) else { return notFound() }
             return paginate(reactions(commentID: id).map(reactionJSON), request: r)
+        case ("GET", 2) where rest[0] == "collaborators":
+            // 204 for a collaborator (organization members count), 404 for anyone else.
+            let a = association(rest[1], repo: full)
+            return user(rest[1]) != nil && a != "NONE" ? .empty(204) : notFound()
         case ("GET", 3) where rest[0] == "collaborators" && rest[2] == "permission":
             let login = rest[1]
             guard let u = user(login) else { return notFound() }

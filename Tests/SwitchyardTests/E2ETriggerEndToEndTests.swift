@@ -181,7 +181,7 @@ struct E2ETriggerEndToEndTests {
             defaults:
               e2e:
                 workflow: e2e.yml
-                inputs: [BROWSER]
+                inputs: [BROWSER, head_sha]
             """)
         let env = ["GITHUB_API_URL": url, "GITHUB_TOKEN": Support.token(of: gh), "GITHUB_WEBHOOK_SECRET": secret, "SWITCHYARD_CONFIG": cfg,
                    "MATTERMOST_TOKEN": token, "SLACK_SIGNING_SECRET": secret, "E2E_NOTIFY_WEBHOOK_URL": hookURL,
@@ -205,7 +205,8 @@ struct E2ETriggerEndToEndTests {
         #expect(hook.messages.count == 1)
         #expect(hook.messages.first?.text.hasPrefix("@alan ❌ Failed") == true, "\(hook.messages)")
         #expect(hook.messages.first?.text.contains("acme/widgets#1") == true)
-        #expect(hook.messages.first?.channel == "qa")
+        #expect(hook.messages.first?.channel == "@alan")   // a direct message; no channel name is kept in the public comment
+        #expect(!(gh.comments(full, issue: 1).map(\.body).joined().contains("qa")))
         // Replayed: not told twice.
         _ = try run(gh, url, "workflow_run", gh.completeRun(try #require(runs.first).id, conclusion: "failure"), config: cfg,
                     extra: ["E2E_NOTIFY_WEBHOOK_URL": hookURL])
@@ -231,6 +232,16 @@ struct E2ETriggerEndToEndTests {
         r = try Support.run("slash-dispatch", environment: env, stdin: slack("e2e-cancel acme/widgets#1"))
         #expect(r.json?["text"]?.string?.contains("cancelled run") == true, "\(r.stdout)\(r.stderr)")
         #expect(gh.workflowRuns(full).last?.conclusion == "cancelled")
+        // An option may not stand in for the PR's own context.
+        r = try Support.run("e2e-trigger", environment: env, stdin: mattermost("e2e-test acme/widgets#1 BROWSER=x head_sha=0000000", token: token))
+        #expect(gh.workflowRuns(full).count == 2, "\(r.stdout)")
+        // A run started from chat and cancelled by a push: its starter hears why.
+        r = try Support.run("e2e-trigger", environment: env, stdin: mattermost("e2e-test acme/widgets#1", token: token))
+        #expect(gh.workflowRuns(full).count == 3, "\(r.stdout)\(r.stderr)")
+        try gh.commit(full, branch: "feature", files: ["push.txt": "p\n"], message: "push")
+        r = try run(gh, url, "pull_request", gh.pullRequestEvent(full, 1, action: "synchronize"), config: cfg, extra: ["E2E_NOTIFY_WEBHOOK_URL": hookURL])
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
+        #expect(hook.messages.last?.text.contains("cancelled because new commits were pushed") == true, "\(hook.messages)")
         #expect(gh.contractViolations.isEmpty, "\(gh.contractViolations)")
     }
 

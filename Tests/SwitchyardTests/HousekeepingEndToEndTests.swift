@@ -260,8 +260,9 @@ struct HousekeepingEndToEndTests {
         let n = try gh.openPull(full, title: "Second", author: "maint-mona", head: "second")
         let outsider = try config("repos:\n  acme/widgets:\n    housekeeping:\n      autoassign:\n        owners-file: \"\"\n        reviewers: 1\n        pool: [random-rita]\n")
         r = try comment(gh, url, n, by: "maint-mona", "/autoassign", config: outsider)
-        #expect(r.json?["outcome"]?.string == "rejected", "\(r.stdout)")
-        #expect(bot(gh, n).contains { $0.contains("GitHub refused to ask @random-rita") })
+        #expect(r.json?["outcome"]?.string == "ignored", "\(r.stdout)")
+        #expect(bot(gh, n).contains { $0.contains("nobody is left to ask") && $0.contains("not collaborators): `random-rita`") }, "\(bot(gh, n))")
+        #expect(gh.pull(full, n)?.requestedReviewers == [])
         // Nobody to ask, and a team configured: the team's own assignment picks.
         let team = try config("repos:\n  acme/widgets:\n    housekeeping:\n      autoassign:\n        owners-file: \"\"\n        team: reviewers\n")
         r = try comment(gh, url, n, by: "maint-mona", "/autoassign", config: team)
@@ -321,5 +322,58 @@ struct HousekeepingEndToEndTests {
         #expect(bot(gh, m).isEmpty, "\(r.stdout)")
         #expect(gh.labels(full, issue: m).isEmpty)
         #expect(gh.contractViolations.isEmpty, "\(gh.contractViolations)")
+    }
+
+    @Test func ruleMistakesAreRefusedNotWidenedAndARefusedReviewerStopsNothing() throws {
+        let (gh, url) = try Support.world()
+        try gh.commit(full, branch: "member-work", files: ["m.txt": "m\n"], message: "m")
+        let member = try gh.openPull(full, title: "Member", author: "maint-mona", head: "member-work")
+        for bad in ["      - name: typo\n        when: {path: [\"i18n/\"]}\n        then: {labels: [X]}\n",
+                    "      - name: who\n        when: {author: non-members}\n        then: {labels: [X]}\n",
+                    "      - name: when\n        when: {from: \"10-1\"}\n        then: {labels: [X]}\n",
+                    "      - when: {author: member}\n        then: {labels: [X]}\n"] {
+            let cfg = try config("repos:\n  acme/widgets:\n    housekeeping:\n      rules:\n" + bad)
+            let r = try run(gh, url, "pull_request", gh.pullRequestEvent(full, member, action: "opened"), config: cfg)
+            #expect(r.json?["status"]?.int == 500, "\(bad): \(r.stdout)")
+            #expect(r.json?["message"]?.string?.contains("rules[0]") == true, "\(r.stdout)")
+            #expect(gh.labels(full, issue: member).isEmpty)
+        }
+        // `welcome: false` is off.
+        let off = try Support.writeConfig("defaults:\n  housekeeping:\n    welcome: false\n")
+        _ = try run(gh, url, "pull_request", gh.pullRequestEvent(full, 1, action: "opened"), config: off)
+        #expect(gh.labels(full, issue: 1).isEmpty && bot(gh, 1).isEmpty)
+        // A reviewer GitHub refuses is left out; the next rule still applies.
+        let cfg = try Support.writeConfig("""
+            defaults:
+              housekeeping:
+                rules:
+                  - name: ask-rita
+                    when: {author: non-member}
+                    then: {reviewers: [random-rita, maint-mona], notice: "asking {reviewers}"}
+                  - name: tag
+                    when: {author: non-member}
+                    then: {labels: [Tagged]}
+            """)
+        let r = try run(gh, url, "pull_request", gh.pullRequestEvent(full, 1, action: "opened"), config: cfg)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        #expect(gh.pull(full, 1)?.requestedReviewers == ["maint-mona"])
+        #expect(gh.labels(full, issue: 1) == ["Tagged"])
+    }
+
+    @Test func outsidersReviewsNeitherHoldNorApproveAnAutoMerge() throws {
+        let (gh, url) = try Support.world()
+        let cfg = try config("repos:\n  acme/widgets:\n    housekeeping:\n      blocking-labels: []\n      auto-merge:\n        required-approvals: 1\n")
+        try gh.commit(full, branch: "auto", files: ["auto.txt": "a\n"], message: "auto")
+        let n = try gh.openPull(full, title: "Auto", author: "octo-contributor", head: "auto", labels: ["AutoMerge"])
+        gh.addStatus(full, sha: try #require(gh.headSHA(full, n)), state: "success", context: "ci/test")
+        _ = try run(gh, url, "pull_request", gh.pullRequestEvent(full, n, action: "labeled", sender: "maint-mona", label: "AutoMerge"), config: cfg)
+        gh.addReview(full, n, user: "random-rita", state: "APPROVED")
+        var r = try run(gh, url, "pull_request_review", gh.reviewEvent(full, n), config: cfg)
+        #expect(gh.pull(full, n)?.merged == false)
+        #expect(r.json?["message"]?.string?.contains("0 of 1 approvals") == true, "\(r.stdout)")
+        gh.addReview(full, n, user: "maint-mona", state: "APPROVED")
+        gh.addReview(full, n, user: "random-rita", state: "CHANGES_REQUESTED")
+        r = try run(gh, url, "pull_request_review", gh.reviewEvent(full, n), config: cfg)
+        #expect(gh.pull(full, n)?.merged == true, "\(r.stdout)")
     }
 }

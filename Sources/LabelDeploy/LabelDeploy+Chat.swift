@@ -16,6 +16,23 @@ extension LabelDeploy {
         /// `DeletionLockInstallationsAllowedPerPerson`, default 1).
         var deletionLocks = 1
         var placement = LabelDeploy.Placement.cloudPlugin
+        /// The images chat users may run (the Cloud plugin's allow-list).
+        var images = ["mattermost/mattermost-enterprise-edition", "mattermost/mattermost-team-edition", "mattermost/mm-ee-test",
+                      "mattermost/mm-ee-cloud", "mattermost/mm-te", "mattermostdevelopment/mattermost-enterprise-edition",
+                      "mattermostdevelopment/mattermost-team-edition"]
+        var databases = ["aws-multitenant-rds-postgres-pgbouncer", "perseus", "mysql-operator"]
+        var filestores = ["bifrost", "aws-multitenant-s3", "aws-s3", "minio-operator"]
+        /// Where `latest` is looked up: the highest release of this repository.
+        var releases = "mattermost/mattermost"
+        /// Check each image tag in the registry and pin its digest (`DEPLOY_REGISTRY_URL`).
+        var registryCheck = true
+        /// Hours after which the provisioner deletes a chat server (0: never), and how long before that
+        /// its owner is warned (by the `deploy-reconcile` schedule).
+        var deletionHours = 0
+        var warnHours = 24
+        /// Chat users who see every server (`deploy status`) and may import any installation.
+        var admins: [String] = []
+        var license: String? = nil
 
         init(config: Config) {
             let c = config.global(["chat", "deploy"])
@@ -26,6 +43,20 @@ extension LabelDeploy {
             if let x = c?["max-servers"]?.int { maxServers = x }
             if let x = c?["deletion-locks"]?.int { deletionLocks = x }
             placement = LabelDeploy.Placement(.cloudPlugin, overriddenBy: { c?[$0] })
+            if let x = c?["images"]?.strings, !x.isEmpty { images = x }
+            if let x = c?["databases"]?.strings, !x.isEmpty { databases = x }
+            if let x = c?["filestores"]?.strings, !x.isEmpty { filestores = x }
+            if let x = c?["releases"]?.string { releases = x }
+            if let x = c?["registry-check"]?.bool { registryCheck = x }
+            if let x = c?["scheduled-deletion-hours"]?.int { deletionHours = max(0, x) }
+            if let x = c?["deletion-warning-hours"]?.int { warnHours = max(1, x) }
+            admins = c?["admins"]?.strings ?? []
+            license = c?["license"]?.string
+        }
+
+        func isAdmin(_ chat: ChatCommand) -> Bool {
+            let p = chat.platform.rawValue
+            return admins.contains { a in a == "\(p):\(chat.userID)" || (!chat.userName.isEmpty && a == "\(p):\(chat.userName)") }
         }
     }
 
@@ -44,10 +75,12 @@ extension LabelDeploy {
 
     static let chatUsage = """
     Usage:
-    - `deploy create <name> [--version V] [--size S] [--image I] [--env K=V,…]`
-    - `deploy list`, `deploy info <name>`
-    - `deploy update <name> [--version V] [--size S] [--image I] [--env K=V,…] [--clear-env K,…]`
-    - `deploy restart|hibernate|wake-up|delete <name>`
+    - `deploy create <name> [--version V|latest] [--size S] [--image I] [--license L] [--database D] [--filestore F] [--affinity A] [--env K=V,…] [--test-data]`
+    - `deploy list [--shared-installations]`, `deploy info <name>`
+    - `deploy update <name> [--version V] [--size S] [--image I] [--license L] [--env K=V,…] [--clear-env K,…] [--shared-installation]`
+    - `deploy restart <name> [--shared-installation]`, `deploy hibernate|wake-up|delete <name>`
+    - `deploy share <name> [--allow-updates]`, `deploy unshare <name>`, `deploy import <dns-or-url>`
+    - `deploy status` (operators)
     - `deploy deletion-lock|deletion-unlock <name>`
     - `deploy mmctl <name> <args…>` (mmctl with `--local`), `deploy mmcli <name> <args…>` (the server's own CLI)
     """
@@ -78,46 +111,44 @@ extension LabelDeploy {
 
         switch sub {
         case "list":
-            let servers = try cloud.servers(owner: owner).filter { !$0.isGone }
+            if flags["shared-installations"] == "true" {
+                let shared = try sharedServers(context)
+                guard !shared.isEmpty else { return Plan(outcome: .done, message: "Nobody shares a test server at the moment.") }
+                let rows = shared.map { s in
+                    "| `\(s.name)` | \(s.env[Self.ownerNameVariable].map { "@" + $0 } ?? "") | \(s.state) | `\(Self.shownVersion(s))` | \(Self.sharing(s) == "update" ? "yes" : "no") | \(s.url ?? "") |"
+                }
+                return Plan(outcome: .done, message: (["| Name | Owner | State | Version | Updates allowed | URL |", "|---|---|---|---|---|---|"] + rows).joined(separator: "\n"))
+            }
+            // As the provisioner has them now: one deleted elsewhere shows as deleted for a day, then drops out.
+            let dayAgo = Deadline.epochMillis() - 86_400_000
+            let servers = try (cloud as? CloudProvisioner)?.servers(owner: owner, includeDeleted: true)
+                .filter { !$0.isGone || ($0.state == "deleted" && $0.deleteAt >= dayAgo) || $0.state.hasPrefix("deletion") }
+                ?? cloud.servers(owner: owner)
             guard !servers.isEmpty else { return Plan(outcome: .done, message: "You have no test servers. Create one with `\(chat.command) deploy create <name>`.") }
-            let rows = servers.map { "| `\($0.name)`\($0.deletionLocked ? " 🔒" : "") | \($0.state) | `\($0.version)` | \($0.size) | \($0.url ?? "") |" }
+            let rows = servers.map { s in
+                let state = s.state == "deleted" ? "**deleted**" : s.state.hasPrefix("deletion") ? "being deleted" : s.state
+                return "| `\(s.name)`\(s.deletionLocked ? " 🔒" : "")\(Self.sharing(s) != nil ? " 🤝" : "") | \(state) | `\(Self.shownVersion(s))` | \(s.size) | \(s.isGone ? "" : s.url ?? "") |"
+            }
             return Plan(outcome: .done, message: (["| Name | State | Version | Size | URL |", "|---|---|---|---|---|"] + rows).joined(separator: "\n"))
         case "create":
             guard let name, rest.count == 1 else { return .reject("Name the server: `\(chat.command) deploy create <name>`.") }
-            guard Self.validName(name) else {
-                return .reject("`\(name)` is not a valid name: use 3 to 40 lower-case letters, digits and inner dashes.")
-            }
-            let existing = try cloud.servers(owner: owner).filter { !$0.isGone }
-            if existing.contains(where: { $0.name == name }) { return .reject("You already have `\(name)`; see `\(chat.command) deploy info \(name)`.") }
-            guard existing.count < cs.maxServers else {
-                return .reject("You have \(existing.count) test servers, the most allowed; delete one first.")
-            }
-            var env: [String: String] = [:]
-            if let e = flags["env"] {
-                switch Self.envPairs(e) {
-                case .failure(let err): return .reject(err.message)
-                case .success(let pairs): env = pairs
-                }
-            }
-            if let size = flags["size"], let refusal = Self.refuseSize(size, allowed: cs.sizes) { return refusal }
-            let version = flags["version"].map { $0 == "latest" ? cs.latest : $0 } ?? cs.latest
-            env[Self.ownerNameVariable] = chat.userName.isEmpty ? nil : chat.userName
-            var spec = ServerSpec(owner: owner, name: name, dns: "\(name).\(cs.domain)", version: version, image: flags["image"],
-                                  size: flags["size"] ?? cs.size, env: env)
-            spec.place(cs.placement)
-            if context.dryRun { return Plan(outcome: .planned, message: "would create `\(name)` (\(spec.size ?? ""), \(version))") }
-            do {
-                let s = try cloud.create(spec)
-                return Plan(outcome: .done, message: "⏳ Creating `\(s.name)` (\(spec.size ?? "default size"), version `\(version)`) at https://\(spec.dns). You will get a message when it is ready.")
-            } catch BackendError.nameTaken {
-                return .reject("The name `\(name)` is taken, or still reserved: after a server is deleted its name stays reserved for a while. Pick another name.")
-            }
+            return try chatCreate(name, flags: flags, chat: chat, cs: cs, context: context)
+        case "share", "unshare":
+            guard let name, rest.count == 1 else { return .reject("Which server? `\(chat.command) deploy \(sub) <name>`.") }
+            return try chatShare(name, allowUpdates: flags["allow-updates"] == "true", share: sub == "share", chat: chat, context: context)
+        case "import":
+            guard let name, rest.count == 1 else { return .reject("Which server? `\(chat.command) deploy import <dns-or-url>`.") }
+            return try chatImport(name, chat: chat, cs: cs, context: context)
+        case "status":
+            return try chatStatus(chat: chat, cs: cs, context: context)
         case "info":
             guard let name else { return .reject("Which server? `\(chat.command) deploy info <name>`.") }
             guard let s = try mine(name) else { return absent(name) }
-            var lines = ["**\(s.name)**: \(s.state)", "- URL: \(s.url ?? "none yet")", "- Version: `\(s.version)`", "- Size: \(s.size)"]
+            var lines = ["**\(s.name)**: \(s.state)", "- URL: \(s.url ?? "none yet")", "- Version: `\(Self.shownVersion(s))`", "- Size: \(s.size)"]
             if !s.image.isEmpty { lines.append("- Image: `\(s.image)`") }
-            let env = s.env.keys.filter { $0 != Self.ownerNameVariable }.sorted()
+            if let shared = Self.sharing(s) { lines.append("- Shared\(shared == "update" ? ", updates allowed" : "")") }
+            if s.scheduledDeletion > 0 { lines.append("- Deleted automatically at \(ISO8601.format(s.scheduledDeletion / 1000)) unless locked") }
+            let env = s.env.keys.filter { !Self.isOwnVariable($0) }.sorted()
             if !env.isEmpty { lines.append("- Environment: " + env.map { "`\($0)`" }.joined(separator: ", ")) }
             return Plan(outcome: .done, message: lines.joined(separator: "\n"))
         case "deletion-lock", "deletion-unlock":
@@ -137,27 +168,31 @@ extension LabelDeploy {
                                                      : "🔓 `\(name)` can be deleted again.")
         case "update", "restart", "hibernate", "wake-up", "wakeup", "delete":
             guard let name else { return .reject("Which server? `\(chat.command) deploy \(sub) <name>`.") }
-            guard let s = try mine(name) else { return absent(name) }
+            let viaSharing = flags["shared-installation"] == "true"
+            if viaSharing, sub != "update", sub != "restart" { return .reject("`--shared-installation` goes with `update` and `restart` only.") }
+            let found = viaSharing ? try sharedServers(context).first { $0.name == name && Self.sharing($0) == "update" } : try mine(name)
+            guard let s = found else {
+                return viaSharing ? .reject("Nobody shares a server named `\(name)` with updates allowed. `\(chat.command) deploy list --shared-installations` shows what is shared.") : absent(name)
+            }
             if context.dryRun { return Plan(outcome: .planned, message: "would \(sub) `\(name)`") }
             switch sub {
             case "update":
-                var patch = ServerPatch(version: flags["version"].map { $0 == "latest" ? cs.latest : $0 }, image: flags["image"], size: flags["size"])
-                if let e = flags["env"] {
-                    switch Self.envPairs(e) {
-                    case .failure(let err): return .reject(err.message)
-                    case .success(let pairs): patch.env = pairs
-                    }
+                guard ["version", "image", "size", "license", "env", "clear-env"].contains(where: { flags[$0] != nil }) else {
+                    return .reject("Nothing to change: give at least one of `--version`, `--image`, `--size`, `--license`, `--env`, `--clear-env`.")
                 }
-                for k in (flags["clear-env"] ?? "").split(separator: ",") where !k.isEmpty { patch.env[String(k)] = "" }
-                if let size = patch.size, let refusal = Self.refuseSize(size, allowed: cs.sizes) { return refusal }
-                patch.env[Self.ownerNameVariable] = nil
-                guard !patch.isEmpty else { return .reject("Nothing to change. " + Self.chatUsage) }
                 guard s.state == "stable" || s.state.hasPrefix("update") else { return .reject("`\(name)` is \(s.state); it can be updated once it is stable.") }
+                let patch: ServerPatch
+                switch try chatPatch(s, flags: flags, cs: cs, context: context) {
+                case .failure(let e): return .reject(e.message.prefix(1).uppercased() + e.message.dropFirst() + ".")
+                case .success(let p): patch = p
+                }
                 try cloud.update(s.id, patch)
-                return Plan(outcome: .done, message: "🔄 Updating `\(name)`. You will get a message when it is done.")
+                if viaSharing { tellOwner(s, "@\(chat.userName) is updating `\(s.name)`, which you share.", context: context) }
+                return Plan(outcome: .done, message: "🔄 Updating `\(name)`. \(viaSharing ? "Its owner is told." : "You will get a message when it is done.")")
             case "restart":
                 guard s.state == "stable" else { return .reject("`\(name)` is \(s.state); only a stable server can be restarted.") }
                 try cloud.update(s.id, ServerPatch(env: ["SWITCHYARD_RESTARTED_AT": "\(Deadline.epochMillis() / 1000)"]))
+                if viaSharing { tellOwner(s, "@\(chat.userName) restarted `\(s.name)`, which you share.", context: context) }
                 return Plan(outcome: .done, message: "🔄 Restarting `\(name)`.")
             case "hibernate":
                 guard s.state == "stable" else { return .reject("`\(name)` is \(s.state); only a stable server can hibernate.") }
@@ -181,7 +216,8 @@ extension LabelDeploy {
 
     /// `--version V`, `--size S`, `--image I`, `--env K=V,…`, `--clear-env K,…` (also `--flag=value`).
     static func flags(_ tokens: [String]) -> Result<(flags: [String: String], rest: [String]), SwitchyardError> {
-        let known: Set<String> = ["version", "size", "image", "env", "clear-env"]
+        let known: Set<String> = ["version", "size", "image", "env", "clear-env", "license", "database", "filestore", "affinity"]
+        let switches: Set<String> = ["test-data", "allow-updates", "shared-installation", "shared-installations", "include-clusters"]
         var flags: [String: String] = [:]
         var rest: [String] = []
         var i = 0
@@ -191,6 +227,13 @@ extension LabelDeploy {
                 var key = String(t.dropFirst(2))
                 var value: String?
                 if let eq = key.firstIndex(of: "=") { value = String(key[key.index(after: eq)...]); key = String(key[..<eq]) }
+                if switches.contains(key) {
+                    // A switch: `--test-data`, or `--test-data=true|false`.
+                    guard value == nil || value == "true" || value == "false" else { return .failure(.badRequest("`--\(key)` is on or off, not `\(value!)`")) }
+                    flags[key] = value ?? "true"
+                    i += 1
+                    continue
+                }
                 guard known.contains(key) else { return .failure(.badRequest("unknown option `--\(key)`")) }
                 if value == nil {
                     guard i + 1 < tokens.count, !tokens[i + 1].hasPrefix("--") else { return .failure(.badRequest("`--\(key)` needs a value")) }
@@ -250,6 +293,14 @@ extension LabelDeploy {
         case .stillRunning:
             return Plan(outcome: .done, message: "`\(sub)` didn't complete before the connection was closed; it keeps running in `\(name)`. Check its effect in a while.")
         }
+    }
+
+    /// A notice to a chat server's owner (best effort), as the lifecycle notices go.
+    func tellOwner(_ s: TestServer, _ text: String, context: CapabilityContext) {
+        guard let owner = Self.chatOwner(s.owner), let hook = context.settings?.notifyWebhookURL else { return }
+        let user = s.env[Self.ownerNameVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let mention = owner.platform == .slack ? "<@\(owner.userID)> " : (user.map { "@\($0) " } ?? "")
+        _ = Self.postToChat(hook, text: mention + text, channel: owner.platform == .mattermost ? user.map { "@\($0)" } : nil, context: context)
     }
 
     static func refuseSize(_ size: String, allowed: [String]) -> Plan? {

@@ -17,6 +17,10 @@ public struct TestServer: Sendable, Equatable {
     public var annotations: [String] = []
     /// `DeletionLocked`: the provisioner refuses to delete it (403) until it is unlocked.
     public var deletionLocked = false
+    /// When it was deleted (ms; 0 while it exists).
+    public var deleteAt: Int64 = 0
+    /// When the provisioner will delete it (ms; 0: never).
+    public var scheduledDeletion: Int64 = 0
 
     public var url: String? { dns.map { "https://\($0)" } }
     /// Deleted, or on its way there: the name is still reserved but the server is gone for the user.
@@ -40,6 +44,8 @@ public struct ServerSpec: Sendable, Equatable {
     public var priorityEnv: [String: String] = [:]
     public var annotations: [String] = []
     public var group: String?
+    /// Milliseconds since the epoch after which the provisioner deletes it (0: never).
+    public var scheduledDeletion: Int64 = 0
 
     /// With `placement`'s image, affinity, database, filestore, annotations and group where not set.
     mutating func place(_ p: LabelDeploy.Placement) {
@@ -57,8 +63,12 @@ public struct ServerPatch: Sendable, Equatable {
     public var version: String?
     public var image: String?
     public var size: String?
+    /// Licence text ("" removes the licence).
+    public var license: String?
+    /// A new owner (the Cloud plugin's `import` hands an installation to the caller).
+    public var owner: String?
     public var env: [String: String] = [:]
-    public var isEmpty: Bool { version == nil && image == nil && size == nil && env.isEmpty }
+    public var isEmpty: Bool { version == nil && image == nil && size == nil && license == nil && owner == nil && env.isEmpty }
     public init(version: String? = nil, image: String? = nil, size: String? = nil, env: [String: String] = [:]) {
         self.version = version; self.image = image; self.size = size; self.env = env
     }
@@ -198,6 +208,32 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
         return (r.body.array ?? []).compactMap(Self.server).filter { $0.state != "deleted" }
     }
 
+    /// Every installation, page by page (at most `pages` of 100), deleted ones included when asked.
+    public func allServers(includeDeleted: Bool = false, pages: Int = 10) throws -> [TestServer] {
+        var out: [TestServer] = []
+        for page in 0..<pages {
+            let r = try call("GET", APIPath("/api/installations"), query: [("include_deleted", includeDeleted ? "true" : "false"),
+                                                                          ("page", "\(page)"), ("per_page", "100")])
+            let list = (r.body.array ?? []).compactMap(Self.server)
+            out += list
+            if list.count < 100 { break }
+        }
+        return out
+    }
+
+    /// The installations of one owner, the deleted ones included.
+    public func servers(owner: String, includeDeleted: Bool) throws -> [TestServer] {
+        let r = try call("GET", APIPath("/api/installations"), query: [("owner", owner), ("include_deleted", includeDeleted ? "true" : "false"),
+                                                                      ("page", "0"), ("per_page", "100")])
+        return (r.body.array ?? []).compactMap(Self.server)
+    }
+
+    /// The installation answering at `dns`, if any.
+    public func server(dns: String) throws -> TestServer? {
+        let r = try call("GET", APIPath("/api/installations"), query: [("dns_name", dns), ("page", "0"), ("per_page", "10")])
+        return (r.body.array ?? []).compactMap(Self.server).first { !$0.isGone }
+    }
+
     public func server(id: String) throws -> TestServer? {
         let r = try call("GET", try Self.installation(id), accept: [200, 404])
         return r.status == 404 ? nil : Self.server(r.body)
@@ -213,6 +249,7 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
         if let x = spec.filestore { o["Filestore"] = .string(x) }
         if let x = spec.license { o["License"] = .string(x) }
         if let x = spec.group { o["GroupID"] = .string(x) }
+        if spec.scheduledDeletion > 0 { o["ScheduledDeletionTime"] = .int(Int(spec.scheduledDeletion)) }
         // Never an empty map (to the provisioner it means "clear every variable"), never an empty value
         // (a creation with one is refused).
         let env = spec.env.filter { !$0.value.isEmpty }, priority = spec.priorityEnv.filter { !$0.value.isEmpty }
@@ -234,6 +271,8 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
         if let x = patch.version { o["Version"] = .string(x) }
         if let x = patch.image { o["Image"] = .string(x) }
         if let x = patch.size { o["Size"] = .string(x) }
+        if let x = patch.license { o["License"] = .string(x) }
+        if let x = patch.owner { o["OwnerID"] = .string(x) }
         if !patch.env.isEmpty { o["MattermostEnv"] = Self.envMap(patch.env) }
         try call("PUT", try Self.installation(id) / "mattermost", json: .object(o))
     }
@@ -326,7 +365,8 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
                           state: j["State"]?.string ?? "unknown", version: j["Version"]?.string ?? "", image: j["Image"]?.string ?? "",
                           size: j["Size"]?.string ?? "", dns: dns, env: env,
                           annotations: (j["Annotations"]?.array ?? []).compactMap { $0["Name"]?.string ?? $0.string },
-                          deletionLocked: j["DeletionLocked"]?.bool ?? false)
+                          deletionLocked: j["DeletionLocked"]?.bool ?? false,
+                          deleteAt: Int64(j["DeleteAt"]?.int ?? 0), scheduledDeletion: Int64(j["ScheduledDeletionTime"]?.int ?? 0))
     }
 }
 

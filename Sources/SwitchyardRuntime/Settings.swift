@@ -34,6 +34,10 @@ public struct Settings: Sendable {
     public var opsWebhookURL: String?
     /// Mattermost or Slack incoming webhook that tells chat users how the end-to-end runs they started ended.
     public var e2eNotifyWebhookURL: String?
+    /// Licence texts for chat test servers by name (`enterprise`, `e20`, …), a JSON object.
+    public var deployLicenses: String?
+    /// The container registry whose manifests prove a test server's image exists (Docker Hub's by default).
+    public var registryURL: String
     /// A licence for profiles that ask for one.
     public var deployLicense: String?
     public var maxBodyBytes: Int
@@ -65,7 +69,7 @@ public struct Settings: Sendable {
     public static let secretVariables = [
         "GITHUB_WEBHOOK_SECRET", "SLACK_SIGNING_SECRET", "MATTERMOST_TOKEN", "GITLAB_WEBHOOK_TOKEN", "GITLAB_TOKEN", "GITHUB_TOKEN",
         "GITHUB_APP_PRIVATE_KEY", "PROVISIONER_API_KEY", "PROVISIONER_TOKEN", "PROVISIONER_CLIENT_SECRET", "PROVISIONER_WEBHOOK_TOKEN",
-        "DEPLOY_NOTIFY_WEBHOOK_URL", "DEPLOY_CREDENTIALS_WEBHOOK_URL", "DEPLOY_OPS_WEBHOOK_URL", "DEPLOY_LICENSE", "E2E_NOTIFY_WEBHOOK_URL",
+        "DEPLOY_NOTIFY_WEBHOOK_URL", "DEPLOY_CREDENTIALS_WEBHOOK_URL", "DEPLOY_OPS_WEBHOOK_URL", "DEPLOY_LICENSE", "DEPLOY_LICENSES", "E2E_NOTIFY_WEBHOOK_URL",
     ]
 
     public init(function: String, environment env: Environment) throws(SwitchyardError) {
@@ -86,6 +90,7 @@ public struct Settings: Sendable {
             credentialsWebhookURL = try env.secret("DEPLOY_CREDENTIALS_WEBHOOK_URL")
             opsWebhookURL = try env.secret("DEPLOY_OPS_WEBHOOK_URL")
             e2eNotifyWebhookURL = try env.secret("E2E_NOTIFY_WEBHOOK_URL")
+            deployLicenses = try env.secret("DEPLOY_LICENSES")
             deployLicense = try env.secret("DEPLOY_LICENSE")
             if env["SWITCHYARD_CONFIG"] == nil, let reference = env["SWITCHYARD_CONFIG_FROM"] {
                 let text = try AWSSecrets.resolve(reference, variable: "SWITCHYARD_CONFIG", environment: env.values)
@@ -111,6 +116,7 @@ public struct Settings: Sendable {
         logLevel = Logger.minimum { env[$0] }
         botLogin = env["SWITCHYARD_BOT_LOGIN"]
         mattermostURL = env["MATTERMOST_URL"]
+        registryURL = env["DEPLOY_REGISTRY_URL"] ?? "https://registry.hub.docker.com"
         nowSeconds = { Deadline.epochMillis() / 1000 }
     }
 
@@ -119,6 +125,7 @@ public struct Settings: Sendable {
         webhookSecrets + slackSecrets + mattermostTokens + gitlabWebhookTokens + provisionerWebhookTokens
             + [token, appKey, gitlabToken, provisionerAPIKey, provisionerToken, provisionerClientSecret, notifyWebhookURL,
                credentialsWebhookURL, opsWebhookURL, e2eNotifyWebhookURL, deployLicense].compactMap { $0 }
+            + licenseTexts.values.filter { !$0.isEmpty }
     }
 
     /// Loads the config file, if one is named. Throws `misconfigured` with the key and line.
@@ -151,5 +158,15 @@ public struct Settings: Sendable {
         if let token { return TokenCredentials(token: token, cacheDirectory: cacheDirectory) }
         logger.warning("no GitHub credentials (GITHUB_TOKEN or GITHUB_APP_ID); calling GitHub anonymously")
         return AnonymousCredentials()
+    }
+
+    /// `DEPLOY_LICENSES` as name → text; `DEPLOY_LICENSE` stands for `enterprise` when that is not named.
+    public var licenseTexts: [String: String] {
+        var out: [String: String] = [:]
+        if let text = deployLicenses, let j = try? JSON.parse(Array(text.utf8)), let o = j.object {
+            for (k, v) in o { if let t = v.string, !t.isEmpty { out[k.lowercased()] = t } }
+        }
+        if out["enterprise"] == nil, let l = deployLicense, !l.isEmpty { out["enterprise"] = l }
+        return out
     }
 }

@@ -265,6 +265,13 @@ extension GitHubEmulator {
             // GitHub lists at most 250 commits of a pull request.
             let shas = Array(commitRange(repo, base: base, head: head).prefix(250))
             return paginate(shas.compactMap { commitInfo(repo, $0).map { restCommitJSON(repo, $0) } }, request: r)
+        case ("GET", "releases") where rest.count == 1:
+            // Newest first, as GitHub lists them.
+            let list = lock.withLock { releases[full.lowercased()] ?? [] }.enumerated().reversed().map { i, rel -> JSON in
+                ["id": .int(1000 + i), "tag_name": .string(rel.tag), "name": .string(rel.tag), "draft": false, "prerelease": .bool(rel.prerelease),
+                 "html_url": .string("https://github.com/\(repo.fullName)/releases/tag/\(rel.tag)")]
+            }
+            return paginate(list, request: r)
         case ("GET", "pulls") where rest.count == 3 && rest[2] == "files":
             guard let n = Int(rest[1]), let p = pull(full, n), let head = headSHA(repo: repo, pull: p),
                   let base = repo.git.resolve("refs/heads/\(p.baseRef)") else { return notFound() }

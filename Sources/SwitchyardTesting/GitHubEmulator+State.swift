@@ -170,6 +170,11 @@ extension GitHubEmulator {
         members.forEach { if user($0) == nil { addUser($0) } }
     }
 
+    /// Publishes a release of `fullName` (the repository must exist).
+    public func addRelease(_ fullName: String, tag: String, prerelease: Bool = false) {
+        lock.withLock { releases[fullName.lowercased(), default: []].append((tag, prerelease)) }
+    }
+
     public func addTeam(org: String, slug: String, members: [String]) {
         lock.withLock { teams["\(org.lowercased())/\(slug.lowercased())"] = Set(members.map { $0.lowercased() }) }
     }

@@ -15,6 +15,8 @@ public final class GitHubEmulator: @unchecked Sendable {
     var emails: [String: String] = [:]
     var orgMembers: [String: Set<String>] = [:]
     var teams: [String: Set<String>] = [:]
+    /// Releases by repository (lower-cased full name), oldest first: tag and whether a pre-release.
+    var releases: [String: [(tag: String, prerelease: Bool)]] = [:]
     var repos: [String: Repo] = [:]
     var pulls: [String: [Int: Pull]] = [:]
     var issues: [String: [Int: Issue]] = [:]

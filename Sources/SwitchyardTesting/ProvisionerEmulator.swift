@@ -43,6 +43,8 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         public var database = "mysql-operator"
         public var filestore = "minio-operator"
         public var group: String? = nil
+        /// `ScheduledDeletionTime` (ms; 0: none): `deleteDue()` deletes it once the time has come.
+        public var scheduledDeletion: Int64 = 0
     }
 
     // MARK: The contract (shared/corpus/provisioner/README.md; a test holds these to it)
@@ -137,6 +139,19 @@ public final class ProvisionerEmulator: @unchecked Sendable {
     // MARK: Inspection and control
 
     public var all: [Installation] { lock.withLock { installations } }
+
+    /// A stable installation made by someone else (the Cloud plugin, the cloud CLI): returns its id.
+    @discardableResult
+    public func seed(owner: String, name: String, dns: String, version: String = "10.2.0") -> String {
+        lock.withLock {
+            counter += 1
+            let i = Installation(id: Self.id(counter), owner: owner, name: name, dns: dns, version: version, image: Self.defaultImage,
+                                 size: "miniSingleton", license: "", env: [:], priorityEnv: [:], annotations: ["multi-tenant"], state: "stable",
+                                 createAt: Int64(Date().timeIntervalSince1970 * 1000))
+            installations.append(i)
+            return i.id
+        }
+    }
     public var requests: [Logged] { lock.withLock { log } }
     public var tokensIssued: Int { lock.withLock { issuedTokens.count } }
     public func installation(_ id: String) -> Installation? { lock.withLock { installations.first { $0.id == id } } }
@@ -159,6 +174,18 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             guard let idx = installations.firstIndex(where: { $0.id == id }) else { return }
             installations[idx].deletedBy = "provisioner-cleanup"
             installations[idx].state = "deletion-pending-requested"
+        }
+    }
+
+    /// The provisioner's scheduled deletion: every installation whose `ScheduledDeletionTime` is at or
+    /// before `now` (ms) goes to pending deletion, as its supervisor does.
+    public func runScheduledDeletions(now: Int64) {
+        lock.withLock {
+            for i in installations.indices where installations[i].scheduledDeletion > 0 && installations[i].scheduledDeletion <= now
+                && !installations[i].state.hasPrefix("deletion") && installations[i].state != "deleted" && !installations[i].deletionLocked {
+                installations[i].deletedBy = "provisioner-scheduled-deletion"
+                installations[i].state = "deletion-pending-requested"
+            }
         }
     }
 
@@ -276,6 +303,7 @@ public final class ProvisionerEmulator: @unchecked Sendable {
             "License": .string(i.license), "MattermostEnv": env(i.env), "PriorityEnv": env(i.priorityEnv), "Size": .string(i.size),
             "Affinity": .string(i.affinity),
             "State": .string(i.state), "CreateAt": .number(Double(i.createAt)), "DeleteAt": .number(Double(i.deleteAt)),
+            "ScheduledDeletionTime": .number(Double(i.scheduledDeletion)),
             "APISecurityLock": false, "DeletionLocked": .bool(i.deletionLocked), "LockAcquiredBy": .null, "LockAcquiredAt": 0,
             "Annotations": .array(i.annotations.enumerated().map { ["ID": .string(Self.id(900 + $0.offset)), "Name": .string($0.element)] }),
             "DNSRecords": [["ID": .string(Self.id(i.name.count + 50)), "DomainName": .string(i.dns), "InstallationID": .string(i.id),
@@ -436,6 +464,10 @@ public final class ProvisionerEmulator: @unchecked Sendable {
                 }
                 envs[k] = m
             }
+            let scheduled = Int64(j["ScheduledDeletionTime"]?.int ?? 0)
+            if scheduled != 0, scheduled < Int64(Date().timeIntervalSince1970 * 1000) + 5 * 60_000 {
+                return invalid("scheduled deletion time must be at least 5 minutes in the future")
+            }
             counter += 1
             var i = Installation(id: Self.id(counter), owner: owner, name: name, dns: dns, version: j["Version"]?.string ?? "stable",
                                  image: j["Image"]?.string ?? Self.defaultImage, size: size,
@@ -444,6 +476,7 @@ public final class ProvisionerEmulator: @unchecked Sendable {
                                  createAt: Int64(Date().timeIntervalSince1970 * 1000))
             i.affinity = affinity; i.database = database; i.filestore = filestore
             i.group = j["GroupID"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+            i.scheduledDeletion = scheduled
             installations.append(i)
             return .json(202, dto(i))
         case (let m, let rest) where rest.count >= 2 && rest[0] == "installation":
@@ -475,6 +508,12 @@ public final class ProvisionerEmulator: @unchecked Sendable {
                 guard let j = r.json, case .object = j else { return error(400, "failed to decode patch installation request") }
                 var applied = false
                 if let size = j["Size"]?.string, !size.isEmpty, !Self.validSize(size) { return error(400, "unsupported size \(size)") }
+                if let owner = j["OwnerID"]?.string {
+                    guard !owner.isEmpty else { return error(400, "provided owner update value was blank") }
+                    // The owner is bookkeeping: it changes without an update of the server.
+                    i.owner = owner
+                }
+                if let license = j["License"]?.string, license != i.license { i.license = license; applied = true }
                 for (key, path) in [("Version", \Installation.version), ("Image", \Installation.image), ("Size", \Installation.size)] {
                     if let v = j[key]?.string {
                         guard !v.isEmpty else { return error(400, "provided \(key.lowercased()) update value was blank") }

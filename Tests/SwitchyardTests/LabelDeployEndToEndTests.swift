@@ -24,6 +24,9 @@ struct LabelDeployEndToEndTests {
         let noticesURL: String
         let credentials = ChatWebhookEmulator()
         let credentialsURL: String
+        /// Docker Hub, as far as image tags go: the releases below exist as images.
+        let registry = RegistryEmulator()
+        let registryURL: String
         var config: String
         var extra: [String: String] = [:]
         /// One cache per world, as one deployment has: tokens and Switchyard's identity are read once.
@@ -35,6 +38,12 @@ struct LabelDeployEndToEndTests {
             provURL = try prov.start()
             noticesURL = try notices.start()
             credentialsURL = try credentials.start()
+            registryURL = try registry.start()
+            for tag in ["9.11.0", "10.2.0", "10.3.1", "master"] { registry.add("mattermost/mattermost-enterprise-edition", tag: tag) }
+            registry.add("mattermost/mattermost-team-edition", tag: "10.3.1")
+            // Where `latest` is looked up: the newest release that is not a pre-release.
+            try gh.addRepo("mattermost/mattermost")
+            for (tag, pre) in [("v10.2.0", false), ("v10.3.1", false), ("v10.4.0-rc1", true)] { gh.addRelease("mattermost/mattermost", tag: tag, prerelease: pre) }
             prov.registerWebhook(owner: "switchyard", url: "function:label-deploy",
                                  headers: [("X-Provisioner-Token", LabelDeployEndToEndTests.webhookToken)])
             // The chat webhooks' origins are allowed, as an operator lists them (chat.allowed-origins).
@@ -46,14 +55,14 @@ struct LabelDeployEndToEndTests {
             config = try Support.writeConfig(text)
         }
 
-        deinit { prov.stop(); notices.stop(); credentials.stop(); gh.stop() }
+        deinit { prov.stop(); notices.stop(); credentials.stop(); registry.stop(); gh.stop() }
 
         var environment: [String: String] {
             var env = ["GITHUB_API_URL": url, "GITHUB_TOKEN": Support.token(of: gh), "GITHUB_WEBHOOK_SECRET": LabelDeployEndToEndTests.secret,
                        "SWITCHYARD_CONFIG": config, "PROVISIONER_URL": provURL, "PROVISIONER_API_KEY": LabelDeployEndToEndTests.provisionerKey,
                        "PROVISIONER_WEBHOOK_TOKEN": LabelDeployEndToEndTests.webhookToken, "MATTERMOST_TOKEN": LabelDeployEndToEndTests.mattermostToken,
                        "DEPLOY_NOTIFY_WEBHOOK_URL": noticesURL, "DEPLOY_CREDENTIALS_WEBHOOK_URL": credentialsURL,
-                       "SWITCHYARD_CACHE_DIR": cacheDirectory]
+                       "SWITCHYARD_CACHE_DIR": cacheDirectory, "DEPLOY_REGISTRY_URL": registryURL]
             for (k, v) in extra { env[k] = v }
             return env
         }
@@ -494,10 +503,12 @@ struct LabelDeployEndToEndTests {
         #expect(r.json?["response_type"]?.string == "ephemeral", "\(r.stdout)\(r.stderr)")
         #expect(r.json?["text"]?.string?.contains("Creating `my-test`") == true, "\(r.stdout)")
         let created = try #require(lab.prov.all.first)
-        #expect(created.owner == "mattermost:u-alan" && created.version == "10.2.0" && created.dns == "my-test.cloud.example.com")
+        // The version an operator pinned `latest` to, checked in the registry and pinned to its digest.
+        let digest = try #require(lab.registry.digest("mattermost/mattermost-enterprise-edition", tag: "10.2.0"))
+        #expect(created.owner == "mattermost:u-alan" && created.version == digest && created.dns == "my-test.cloud.example.com")
         // The owner's name rides on the installation as a variable, not an annotation (which would keep
         // it from being scheduled), with the Cloud plugin's placement.
-        #expect(created.env == ["MM_FEATUREFLAGS_A": "true", "SWITCHYARD_OWNER_NAME": "alan"])
+        #expect(created.env == ["MM_FEATUREFLAGS_A": "true", "SWITCHYARD_OWNER_NAME": "alan", "SWITCHYARD_TAG": "10.2.0"])
         #expect(created.annotations == ["multi-tenant"] && created.image == "mattermost/mattermost-enterprise-edition")
         #expect(created.affinity == "multitenant" && created.filestore == "bifrost")
         let post = try #require(lab.writes("POST", "/api/installations").first)
@@ -534,7 +545,7 @@ struct LabelDeployEndToEndTests {
         // Update clears one variable without touching the rest; never an empty map.
         r = try lab.chat("deploy update my-test --env B=2 --clear-env MM_FEATUREFLAGS_A")
         #expect(r.json?["text"]?.string?.contains("Updating") == true, "\(r.stdout)")
-        #expect(lab.prov.all.first?.env == ["B": "2", "SWITCHYARD_OWNER_NAME": "alan"])
+        #expect(lab.prov.all.first?.env == ["B": "2", "SWITCHYARD_OWNER_NAME": "alan", "SWITCHYARD_TAG": "10.2.0"])
         r = try lab.chat("deploy info my-test")
         #expect(r.json?["text"]?.string?.contains("`B`") == true && r.json?["text"]?.string?.contains("OWNER_NAME") == false, "\(r.stdout)")
         try lab.settle()
@@ -824,5 +835,126 @@ struct LabelDeployBackendTests {
             #expect(r.json?["response_type"]?.string == "ephemeral", "\(file): \(r.stdout)\(r.stderr)")
         }
         #expect(lab.prov.all.count == 1)
+    }
+
+    // MARK: The Cloud plugin's create options, sharing, import and the operators' view
+
+    @Test func chatCreateOptionsAreValidatedResolvedAndPinned() throws {
+        let lab = try Lab(config: "chat:\n  deploy:\n    domain: cloud.example.com\n    scheduled-deletion-hours: 48\n")
+        lab.extra["DEPLOY_LICENSES"] = #"{"e20": "E20-LICENCE-TEXT-7781", "enterprise": "ENT-LICENCE-TEXT-5512"}"#
+        func text(_ r: Support.Run) -> String { r.json?["text"]?.string ?? r.stdout }
+        // `latest`: the newest release (the pre-release skipped), pinned to the image's digest.
+        var r = try lab.chat("deploy create newest --test-data --affinity isolated")
+        #expect(text(r).contains("version `10.3.1`") && text(r).contains("enterprise licence"), "\(r.stdout)\(r.stderr)")
+        let newest = try #require(lab.prov.all.first { $0.name == "newest" })
+        #expect(newest.version == lab.registry.digest("mattermost/mattermost-enterprise-edition", tag: "10.3.1"))
+        #expect(newest.env["SWITCHYARD_TAG"] == "10.3.1" && newest.env["SWITCHYARD_TEST_DATA"] == "true")
+        #expect(newest.license == "ENT-LICENCE-TEXT-5512" && newest.affinity == "isolated")
+        // Deleted automatically after the configured hours, as the provisioner schedules it.
+        let hours48 = Int64(Date().timeIntervalSince1970 * 1000) + 48 * 3_600_000
+        #expect(abs(newest.scheduledDeletion - hours48) < 120_000)
+        #expect(text(r).contains("deleted automatically after 48 hours"))
+        // The registry was asked as Docker Hub is: a 401 challenge, an anonymous pull token from its realm, then the manifest.
+        let asked = lab.registry.requests
+        #expect(asked.first?.method == "HEAD" && asked.first?.authorization == nil)
+        #expect(asked.contains { $0.path == "/token" })
+        #expect(asked.last?.method == "HEAD" && asked.last?.authorization?.hasPrefix("Bearer reg-token-") == true)
+        // Another image from the allow-list, an explicit licence.
+        r = try lab.chat("deploy create teamy --image mattermost/mattermost-team-edition --version 10.3.1 --license e20 --filestore aws-multitenant-s3")
+        #expect(text(r).contains("Creating `teamy`"), "\(r.stdout)")
+        #expect(lab.prov.all.first { $0.name == "teamy" }?.license == "E20-LICENCE-TEXT-7781")
+        // Refusals, each saying why, none reaching the provisioner.
+        let before = lab.prov.all.count
+        for (cmd, why) in [("deploy create old --version 5.11.0", "older than 5.12.0"),
+                           ("deploy create ghost --version 11.0.0", "not a tag of `mattermost/mattermost-enterprise-edition`"),
+                           ("deploy create evil --image attacker/mattermost", "not among the images you can pick"),
+                           ("deploy create pro --license professional", "no `professional` licence is configured"),
+                           ("deploy create bogus --license e30", "not a licence"),
+                           ("deploy create sss3 --license te --filestore aws-multitenant-s3", "needs an enterprise"),
+                           ("deploy create dbdb --database oracle", "not among the databases you can pick"),
+                           ("deploy create aff --affinity shared", "not among the affinities you can pick"),
+                           ("deploy create sw --test-data=maybe", "on or off")] {
+            r = try lab.chat(cmd)
+            #expect(text(r).contains(why), "\(cmd): \(r.stdout)")
+        }
+        #expect(lab.prov.all.count == before)
+        // Licence texts never reach a chat answer, a log line or GitHub.
+        for run in [r] { #expect(!run.stdout.contains("LICENCE-TEXT") && !run.stderr.contains("LICENCE-TEXT")) }
+        r = try lab.chat("deploy info newest")
+        #expect(!text(r).contains("LICENCE-TEXT") && text(r).contains("`10.3.1`") && !text(r).contains("SWITCHYARD_"), "\(r.stdout)")
+        // Update re-checks and re-pins; the tag follows.
+        try lab.settle()
+        r = try lab.chat("deploy update newest --version 10.2.0")
+        #expect(text(r).contains("Updating"), "\(r.stdout)")
+        let updated = try #require(lab.prov.all.first { $0.name == "newest" })
+        #expect(updated.version == lab.registry.digest("mattermost/mattermost-enterprise-edition", tag: "10.2.0") && updated.env["SWITCHYARD_TAG"] == "10.2.0")
+        r = try lab.chat("deploy update newest --env SWITCHYARD_SHARED=update")
+        #expect(text(r).contains("Switchyard's own variable"), "\(r.stdout)")
+        lab.assertNoSecretsReachedGitHub(["E20-LICENCE-TEXT-7781", "ENT-LICENCE-TEXT-5512"])
+    }
+
+    @Test func chatSharingImportStatusAndDeletedElsewhere() throws {
+        let lab = try Lab(config: "chat:\n  deploy:\n    domain: cloud.example.com\n    latest: \"10.2.0\"\n    admins: [mattermost:ops]\n")
+        func text(_ r: Support.Run) -> String { r.json?["text"]?.string ?? r.stdout }
+        _ = try lab.chat("deploy create shared-one")
+        try lab.settle()
+        // Not shared yet: others neither see it nor change it.
+        var r = try lab.chat("deploy list --shared-installations", user: "bea", userID: "u-bea")
+        #expect(text(r).contains("Nobody shares"), "\(r.stdout)")
+        r = try lab.chat("deploy update shared-one --shared-installation --env X=1", user: "bea", userID: "u-bea")
+        #expect(text(r).contains("Nobody shares a server named `shared-one`"), "\(r.stdout)")
+        // Shared read-only, then with updates.
+        r = try lab.chat("deploy share shared-one")
+        #expect(text(r).contains("is shared"), "\(r.stdout)")
+        try lab.settle()
+        r = try lab.chat("deploy list --shared-installations", user: "bea", userID: "u-bea")
+        #expect(text(r).contains("`shared-one`") && text(r).contains("@alan") && text(r).contains("| no |"), "\(r.stdout)")
+        r = try lab.chat("deploy update shared-one --shared-installation --env X=1", user: "bea", userID: "u-bea")
+        #expect(text(r).contains("Nobody shares"), "\(r.stdout)")
+        _ = try lab.chat("deploy share shared-one --allow-updates")
+        try lab.settle()
+        let noticesBefore = lab.notices.messages.count
+        r = try lab.chat("deploy update shared-one --shared-installation --env X=1", user: "bea", userID: "u-bea")
+        #expect(text(r).contains("Updating `shared-one`"), "\(r.stdout)")
+        #expect(lab.prov.all.first?.env["X"] == "1")
+        #expect(lab.notices.messages.dropFirst(noticesBefore).contains { $0.text.contains("@bea is updating `shared-one`") && $0.channel == "@alan" })
+        // Sharing never lets anyone else delete, hibernate or re-share it.
+        for cmd in ["deploy delete shared-one --shared-installation", "deploy delete shared-one", "deploy unshare shared-one"] {
+            r = try lab.chat(cmd, user: "bea", userID: "u-bea")
+            #expect(text(r).contains("goes with `update` and `restart` only") || text(r).contains("You have no test server named"), "\(cmd): \(r.stdout)")
+        }
+        try lab.settle()
+        _ = try lab.chat("deploy unshare shared-one")
+        try lab.settle()
+        r = try lab.chat("deploy restart shared-one --shared-installation", user: "bea", userID: "u-bea")
+        #expect(text(r).contains("Nobody shares"), "\(r.stdout)")
+
+        // Import: a server the Cloud plugin made for bea (owner = her Mattermost user id) is hers to adopt.
+        let plugin = lab.prov.seed(owner: "u-bea", name: "from-plugin", dns: "from-plugin.cloud.example.com")
+        r = try lab.chat("deploy import https://from-plugin.cloud.example.com/login", user: "bea", userID: "u-bea")
+        #expect(text(r).contains("is yours now"), "\(r.stdout)")
+        #expect(lab.prov.all.first { $0.id == plugin }?.owner == "mattermost:u-bea")
+        // Someone else's, or another Switchyard user's: refused, even to an operator.
+        let foreign = lab.prov.seed(owner: "someone-else", name: "foreign", dns: "foreign.cloud.example.com")
+        r = try lab.chat("deploy import foreign.cloud.example.com")
+        #expect(text(r).contains("Only operators"), "\(r.stdout)")
+        r = try lab.chat("deploy import shared-one.cloud.example.com", user: "ops", userID: "u-ops")
+        #expect(text(r).contains("belongs to someone else"), "\(r.stdout)")
+        r = try lab.chat("deploy import foreign.cloud.example.com", user: "ops", userID: "u-ops")
+        #expect(text(r).contains("is yours now"), "\(r.stdout)")
+        #expect(lab.prov.all.first { $0.id == foreign }?.owner == "mattermost:u-ops")
+
+        // The operators' view: every installation; nobody else's.
+        r = try lab.chat("deploy status", user: "ops", userID: "u-ops")
+        #expect(text(r).contains("`shared-one`") && text(r).contains("`from-plugin`") && text(r).contains("mattermost u-alan"), "\(r.stdout)")
+        r = try lab.chat("deploy status")
+        #expect(text(r).contains("for the operators"), "\(r.stdout)")
+
+        // Deleted elsewhere: shown once as deleted (for a day), not as a live server.
+        let id = try #require(lab.prov.all.first { $0.name == "shared-one" }?.id)
+        lab.prov.deleteAutomatically(id)
+        try lab.settle()
+        r = try lab.chat("deploy list")
+        #expect(text(r).contains("`shared-one`") && text(r).contains("**deleted**") && !text(r).contains("https://shared-one"), "\(r.stdout)")
     }
 }

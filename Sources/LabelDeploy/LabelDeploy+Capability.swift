@@ -447,7 +447,7 @@ extension LabelDeploy: Capability {
         if context.dryRun { return nil }
         let logins: [(user: String, password: String)]
         do {
-            logins = try createAccounts(server, team: team, context: context)
+            logins = try createAccounts(server, users: [("sysadmin", true), ("user-1", false)], team: team, context: context)
         } catch let e as SwitchyardError {
             context.logger.error("the accounts could not be made", ["server": .string(server.name), "error": .string(e.message)])
             return note("🔑 The accounts of `\(server.name)` could not be made yet (\(e.message)); the next push, or the label added again, retries.")
@@ -464,7 +464,7 @@ extension LabelDeploy: Capability {
 
     /// Creates (or, when a run before this one made them, re-keys) the accounts through mmctl on the
     /// provisioner's exec route. Passwords are 32 random hex digits, registered for redaction first.
-    func createAccounts(_ server: TestServer, team: String, context: CapabilityContext) throws -> [(user: String, password: String)] {
+    func createAccounts(_ server: TestServer, users: [(String, Bool)], team: String?, context: CapabilityContext) throws -> [(user: String, password: String)] {
         guard let cloud = try provisioner(context) as? CloudProvisioner else { return [] }
         guard let ci = try cloud.clusterInstallations(of: server.id).first else {
             throw SwitchyardError.upstream("\(server.name) has no cluster installation to run mmctl in yet")
@@ -482,7 +482,7 @@ extension LabelDeploy: Capability {
             }
         }
         var logins: [(user: String, password: String)] = []
-        for (user, admin) in [("sysadmin", true), ("user-1", false)] {
+        for (user, admin) in users {
             let password = Self.hexPassword()
             context.logger.redact([password])
             var create = ["user", "create", "--email", "success+\(user)@simulator.amazonses.com", "--username", user, "--password", password]
@@ -496,8 +496,10 @@ extension LabelDeploy: Capability {
             }
             logins.append((user, password))
         }
-        try run(["team", "create", "--name", team, "--display-name", "PR \(team.dropFirst(2))"], allowing: true)
-        try run(["team", "users", "add", team] + logins.map(\.user))
+        if let team {
+            try run(["team", "create", "--name", team, "--display-name", "PR \(team.dropFirst(2))"], allowing: true)
+            try run(["team", "users", "add", team] + logins.map(\.user))
+        }
         return logins
     }
 

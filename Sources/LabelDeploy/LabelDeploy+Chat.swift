@@ -308,6 +308,37 @@ extension LabelDeploy {
         return .reject("`\(size)` is not a size you can pick; choose one of " + allowed.map { "`\($0)`" }.joined(separator: ", ") + ".")
     }
 
+    /// The Cloud plugin's "ready" message: the URL and the logins it made (`admin`, a system admin, and
+    /// `user`), after loading sample data when the owner asked for it. The passwords go only to the
+    /// owner's direct message; a redelivered event makes new ones (the message that counts is the last).
+    func readyNotice(_ server: TestServer, context: CapabilityContext) throws -> String {
+        var lines = ["✅ Your test server `\(server.name)` is ready: \(server.url ?? "")"]
+        guard !context.dryRun, context.settings?.notifyWebhookURL != nil else { return lines[0] }
+        // Passwords only in a direct message: a Mattermost owner whose name is known. A Slack incoming
+        // webhook posts to its own channel, where others would read them.
+        let owner = Self.chatOwner(server.owner)
+        let name = server.env[Self.ownerNameVariable] ?? ""
+        if owner?.platform != .mattermost || name.isEmpty {
+            lines.append("No logins were made, as this notice does not go to you alone; make yours with `deploy mmctl \(server.name) user create --email … --username … --password … --system-admin`.")
+        } else { do {
+            let logins = try createAccounts(server, users: [("admin", true), ("user", false)], team: nil, context: context)
+            lines += ["", "| Login | Password | |", "|---|---|---|"]
+            for (user, password) in logins { lines.append("| `\(user)` | `\(password)` | \(user == "admin" ? "system admin" : "") |") }
+        } catch {
+            let e = SwitchyardError.from(error)
+            context.logger.warning("the chat server's accounts could not be made", ["server": .string(server.name), "error": .string(e.message)])
+            lines.append("Its accounts could not be made (\(e.message)); make one with `deploy mmctl \(server.name) user create --email … --username … --password … --system-admin`.")
+        } }
+        if server.env[Self.testDataVariable] == "true", let cloud = try? cloudProvisioner(context), let ci = try? cloud.clusterInstallations(of: server.id).first {
+            switch try? cloud.mmctl(ci, ["sampledata"]) {
+            case .output?: lines.append("Sample data is loaded.")
+            case .stillRunning?: lines.append("Sample data is loading; it takes a few minutes more.")
+            default: lines.append("Sample data could not be loaded; `deploy mmctl \(server.name) sampledata` tries again.")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// Lifecycle notices for chat-owned servers, to the owner through the notify webhook.
     func chatServerChanged(_ owner: (platform: ChatCommand.Platform, userID: String), server: TestServer, newState: String, oldState: String,
                            actor: String? = nil,
@@ -317,7 +348,7 @@ extension LabelDeploy {
         }
         let text: String
         switch newState {
-        case "stable" where oldState.hasPrefix("creation"): text = "✅ Your test server `\(server.name)` is ready: \(server.url ?? "")"
+        case "stable" where oldState.hasPrefix("creation"): text = try readyNotice(server, context: context)
         case "stable" where oldState.hasPrefix("update"): text = "✅ `\(server.name)` was updated (version `\(server.version)`)."
         case "stable" where oldState.hasPrefix("wake-up"): text = "⏰ `\(server.name)` is awake: \(server.url ?? "")"
         case "hibernating": text = "💤 `\(server.name)` is hibernating."
@@ -350,6 +381,7 @@ extension LabelDeploy {
         guard Self.postToChat(hook, text: mention + text, channel: channel, context: context) else {
             throw SwitchyardError.upstream("the chat webhook did not take the notice about \(server.name)")
         }
-        return Plan(outcome: .done, message: "notified \(owner.platform.rawValue):\(owner.userID): \(text)")
+        // The first line only: a ready notice carries passwords after it.
+        return Plan(outcome: .done, message: "notified \(owner.platform.rawValue):\(owner.userID): \(text.prefix { $0 != "\n" })")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SwitchyardCore
 import SwitchyardTesting
+import SwitchyardRuntime
 
 /// The built `label-deploy` against the GitHub emulator, the provisioner emulator and two chat
 /// incoming webhooks (lifecycle notices and the private credentials channel).
@@ -956,5 +957,43 @@ struct LabelDeployBackendTests {
         try lab.settle()
         r = try lab.chat("deploy list")
         #expect(text(r).contains("`shared-one`") && text(r).contains("**deleted**") && !text(r).contains("https://shared-one"), "\(r.stdout)")
+    }
+
+    @Test func chatServersComeReadyWithLoginsForTheirOwnerAloneAndSampleData() throws {
+        let lab = try Lab(config: "chat:\n  deploy:\n    domain: cloud.example.com\n    latest: \"10.2.0\"\n")
+        var r = try lab.chat("deploy create ready-one --test-data")
+        #expect(r.json?["text"]?.string?.contains("Creating") == true, "\(r.stdout)")
+        let runs = try lab.settle()
+        let ready = try #require(lab.notices.messages.last)
+        #expect(ready.channel == "@alan" && ready.text.contains("is ready: https://ready-one.cloud.example.com"), "\(ready)")
+        let server = try #require(lab.prov.all.first { $0.name == "ready-one" })
+        let admin = try #require(server.users["admin"]), user = try #require(server.users["user"])
+        #expect(admin.admin && !user.admin)
+        #expect(ready.text.contains("| `admin` | `\(admin.password)` | system admin |") && ready.text.contains("| `user` | `\(user.password)` |"))
+        #expect(lab.prov.commands.contains(["sampledata", "--local"]) && ready.text.contains("Sample data is loaded"))
+        // The passwords went to the owner's direct message only: not in any output, log or GitHub request.
+        for run in runs { #expect(!run.stdout.contains(admin.password) && !run.stderr.contains(admin.password) && !run.stdout.contains(user.password)) }
+        lab.assertNoSecretsReachedGitHub([admin.password, user.password])
+
+        // A Slack owner: the hook posts to a channel, so no logins are made and the notice says how.
+        lab.extra["SLACK_SIGNING_SECRET"] = "slack-signing-5150"
+        let ts = Int(Date().timeIntervalSince1970)
+        let body = "team_id=T1&team_domain=acme&channel_id=C1&channel_name=dev&user_id=U77&user_name=sam&command=%2Fswitchyard&text=deploy+create+slacky&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2Fx&trigger_id=t1"
+        let sig = "v0=" + Verification.hmacHex(secret: "slack-signing-5150", body: Array("v0:\(ts):\(body)".utf8))
+        let envelope: JSON = ["headers": ["content-type": "application/x-www-form-urlencoded", "x-slack-signature": .string(sig),
+                                          "x-slack-request-timestamp": .string("\(ts)")], "body": .string(body)]
+        r = try Support.run("label-deploy", environment: lab.environment, stdin: Array(envelope.encoded().utf8))
+        #expect(r.json?["text"]?.string?.contains("Creating `slacky`") == true, "\(r.stdout)\(r.stderr)")
+        try lab.settle()
+        let slack = try #require(lab.notices.messages.last)
+        #expect(slack.text.hasPrefix("<@U77> ✅") && slack.text.contains("No logins were made") && slack.channel == nil, "\(slack)")
+        #expect(lab.prov.all.first { $0.name == "slacky" }?.users.isEmpty == true)
+
+        // mmctl failing: the server is still announced, and the notice says how to make a login.
+        _ = try lab.chat("deploy create flaky-one")
+        lab.prov.failNextExec(500)
+        try lab.settle()
+        let flaky = try #require(lab.notices.messages.last)
+        #expect(flaky.text.contains("is ready") && flaky.text.contains("could not be made"), "\(flaky)")
     }
 }

@@ -4,7 +4,7 @@ import SwitchyardRuntime
 
 extension LabelDeploy: Capability {
     public var name: String { Self.name }
-    public var events: Set<String>? { ["pull_request", "issue_comment", "status", "check_run", "workflow_run", "deployment_status", "provisioner"] }
+    public var events: Set<String>? { ["pull_request", "issue_comment", "status", "check_run", "workflow_run", "deployment_status", "provisioner", "schedule"] }
 
     /// The backend for a repository's pull requests.
     func backend(_ s: Settings, repo: RepoRef, context: CapabilityContext) throws -> any EnvironmentBackend {
@@ -91,6 +91,9 @@ extension LabelDeploy: Capability {
                                                 reportDeployment: false)
         case .other("provisioner", let p):
             return try provisionerEvent(p, context: context)
+        case .other("schedule", let p):
+            guard p["schedule"]?.string == "deploy-reconcile" else { return .ignore("unknown schedule \(p["schedule"]?.string ?? "?")") }
+            return try reconcile(context: context)
         case .other("status", let p):
             guard p["state"]?.string == "success", let sha = p["sha"]?.string, let context_ = p["context"]?.string,
                   let repo = Self.repo(p) else { return .ignore("not a successful status") }

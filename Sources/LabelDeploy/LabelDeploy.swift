@@ -91,6 +91,8 @@ public struct LabelDeploy: Sendable {
         /// The sizes a `/deploy` comment may ask for (`deploy.sizes`): the profiles' sizes and the
         /// Cloud plugin's two by default.
         public var sizes: [String] = ["miniSingleton", "miniHA"]
+        /// After how long a creation or update still in progress is reported (the reconcile schedule).
+        public var stuckMinutes = 60
 
         public init() {}
         public init(config: Config, repo: RepoRef) {
@@ -98,6 +100,7 @@ public struct LabelDeploy: Sendable {
             placement = Placement(LabelDeploy.Placement.spinwick, overriddenBy: { v($0) })
             if let x = v("domain")?.string { domain = x }
             if let x = v("sizes")?.strings, !x.isEmpty { sizes = x }
+            if let x = v("stuck-minutes")?.int { stuckMinutes = max(5, x) }
             if let x = v("name")?.string { nameTemplate = x }
             if let x = v("deployments")?.bool { deployments = x }
             if let x = v("backend")?.string { backend = x }

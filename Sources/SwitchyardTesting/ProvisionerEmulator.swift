@@ -78,6 +78,7 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         set { lock.withLock { holdPending = newValue } }
     }
     var holdPending = false
+    var holdCreating = false
 
     public struct Webhook: Sendable {
         public var owner: String
@@ -189,6 +190,18 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         }
     }
 
+    /// Creations stop in `creation-in-progress` (a provisioner that never reports) while this is set.
+    public func holdCreations(_ on: Bool) { lock.withLock { holdCreating = on } }
+
+    /// Moves an installation's creation time `minutes` into the past.
+    public func backdate(_ id: String, minutes: Int) {
+        lock.withLock {
+            guard let idx = installations.firstIndex(where: { $0.id == id }) else { return }
+            installations[idx].createAt -= Int64(minutes) * 60_000
+            if installations[idx].scheduledDeletion > 0 { installations[idx].scheduledDeletion -= Int64(minutes) * 60_000 }
+        }
+    }
+
     /// The next update ends in `update-failed`.
     public func failNextUpdate() { lock.withLock { updateFailures += 1 } }
 
@@ -230,6 +243,7 @@ public final class ProvisionerEmulator: @unchecked Sendable {
         case "creation-requested": return schedulable(i) ? "creation-in-progress" : "creation-no-compatible-clusters"
         case "creation-no-compatible-clusters": return schedulable(i) ? "creation-in-progress" : nil
         case "creation-in-progress":
+            if holdCreating { return nil }
             if !failures.isEmpty { return failures.removeFirst() }
             return "stable"
         case "update-requested": return "update-in-progress"

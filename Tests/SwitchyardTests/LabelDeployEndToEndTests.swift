@@ -996,4 +996,57 @@ struct LabelDeployBackendTests {
         let flaky = try #require(lab.notices.messages.last)
         #expect(flaky.text.contains("is ready") && flaky.text.contains("could not be made"), "\(flaky)")
     }
+
+    @Test func theReconcileScheduleAppliesMissedEventsReportsStuckCreationsAndWarnsBeforeScheduledDeletion() throws {
+        let lab = try Lab(config: "defaults:\n  deploy:\n    domain: test.example.com\nchat:\n  deploy:\n    domain: cloud.example.com\n    latest: \"10.2.0\"\n    scheduled-deletion-hours: 48\n    deletion-warning-hours: 24\n    reconcile-minutes: 60\n")
+        lab.extra["DEPLOY_OPS_WEBHOOK_URL"] = lab.noticesURL
+        let reconcile: JSON = ["schedule": "deploy-reconcile"]
+        // A PR server whose webhooks were lost: the provisioner settles, nobody is told.
+        _ = try lab.pr("labeled", label: LabelDeployEndToEndTests.cloud)
+        lab.prov.settle()
+        #expect(lab.sticky()?.contains("Creating") == true)
+        var r = try lab.github("schedule", reconcile)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        #expect(lab.sticky()?.contains("is ready") == true, "\(lab.sticky() ?? "")")
+        r = try lab.github("schedule", reconcile)
+        #expect(r.json?["outcome"]?.string == "ignored", "\(r.stdout)")
+
+        // A creation the provisioner never finishes: said once on the PR and to the operators, after an hour.
+        try lab.gh.commit(LabelDeployEndToEndTests.full, branch: "second", files: ["s.txt": "s\n"], message: "s")
+        let n = try lab.gh.openPull(LabelDeployEndToEndTests.full, title: "Second", author: "octo-contributor", head: "second")
+        lab.prov.holdCreations(true)
+        _ = try lab.pr("labeled", n, label: LabelDeployEndToEndTests.cloud)
+        lab.prov.settle()
+        let stuck = try #require(lab.prov.all.first { $0.state == "creation-in-progress" })
+        r = try lab.github("schedule", reconcile)
+        #expect(!lab.gh.comments(LabelDeployEndToEndTests.full, issue: n).contains { $0.body.contains("longer than a test server takes") })
+        lab.prov.backdate(stuck.id, minutes: 90)
+        let opsBefore = lab.notices.messages.count
+        r = try lab.github("schedule", reconcile)
+        #expect(lab.gh.comments(LabelDeployEndToEndTests.full, issue: n).filter { $0.body.contains("longer than a test server takes") }.count == 1, "\(r.stdout)")
+        #expect(lab.notices.messages.dropFirst(opsBefore).contains { $0.text.contains("still creation-in-progress") })
+        _ = try lab.github("schedule", reconcile)
+        #expect(lab.gh.comments(LabelDeployEndToEndTests.full, issue: n).filter { $0.body.contains("longer than a test server takes") }.count == 1)
+        lab.prov.holdCreations(false)
+
+        // A chat server due for deletion in 48 hours: one warning in the run a day before, none after.
+        _ = try lab.chat("deploy create doomed")
+        _ = try lab.chat("deploy create keeper")
+        try lab.settle()
+        _ = try lab.chat("deploy deletion-lock keeper")
+        for name in ["doomed", "keeper"] { lab.prov.backdate(try #require(lab.prov.all.first { $0.name == name }).id, minutes: 24 * 60 + 30) }
+        let before = lab.notices.messages.count
+        r = try lab.github("schedule", reconcile)
+        let warnings = lab.notices.messages.dropFirst(before).filter { $0.text.contains("deleted automatically") }
+        #expect(warnings.count == 1 && warnings.first?.text.contains("`doomed`") == true && warnings.first?.channel == "@alan", "\(warnings) \(r.stdout)")
+        for name in ["doomed", "keeper"] { lab.prov.backdate(try #require(lab.prov.all.first { $0.name == name }).id, minutes: 60) }
+        _ = try lab.github("schedule", reconcile)
+        #expect(lab.notices.messages.dropFirst(before).filter { $0.text.contains("deleted automatically") }.count == 1)
+        // The provisioner deletes it when the time comes; the owner hears it was not their doing.
+        lab.prov.holdPendingDeletions = true
+        lab.prov.runScheduledDeletions(now: Int64(Date().timeIntervalSince1970 * 1000) + 49 * 3_600_000)
+        try lab.settle()
+        #expect(lab.notices.messages.contains { $0.text.contains("`doomed`") && $0.text.contains("automatic clean-up") })
+        #expect(lab.prov.all.first { $0.name == "keeper" }?.state == "stable")
+    }
 }

@@ -167,13 +167,8 @@ public struct SlashDispatch: Capability {
 
     public func plan(chat: ChatCommand, command: Command, context: CapabilityContext) throws -> Plan {
         let table = try table()
+        // The chat gate (teams, channels, users, e-mail domains) ran in the shared handler before this.
         let chatConfig = context.config.global(["chat"])
-        for (key, value) in [("allowed-teams", chat.teamDomain ?? chat.teamID), ("allowed-channels", chat.channelName ?? chat.channelID),
-                             ("allowed-users", chat.userName)] {
-            if let allowed = chatConfig?[key]?.strings, !allowed.isEmpty, !allowed.contains(value ?? "") {
-                return .deny("Switchyard is not enabled for you here (\(key.replacing("allowed-", with: "")) not on the list).")
-            }
-        }
         if command.name == "help" {
             if let topic = command.arguments.first {
                 guard let doc = table.doc(topic) else { return .reject(unknown(topic, table: table, slash: chat.command)) }

@@ -216,7 +216,8 @@ public struct Handler: Sendable {
         let config = try settings.loadConfig()
         let context = makeContext(config: config, delivery: delivery, deadline: deadline, dryRun: dryRun, installationID: nil,
                                   request: r, source: source)
-        let plan = try capability.plan(chat: chat, command: command, context: context)
+        // Who may use Switchyard from chat is every function's check, not only slash-dispatch's.
+        let plan = try context.chatRefusal(chat).map { Plan.deny($0) } ?? capability.plan(chat: chat, command: command, context: context)
         let result = try perform(plan, context: context, dryRun: dryRun)
         let inChannel = result.response["response_type"]?.string == "in_channel"
             || config.global(["chat", "response-type"])?.string == "in_channel"

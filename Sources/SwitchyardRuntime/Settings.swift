@@ -56,6 +56,10 @@ public struct Settings: Sendable {
     public var botLogin: String?
     /// The Mattermost site (`MATTERMOST_URL`): its origin may receive command answers and notices.
     public var mattermostURL: String?
+    /// Bot tokens for looking chat users up (their e-mail address, for `chat.allowed-email-domains`).
+    public var mattermostBotToken: String?
+    public var slackBotToken: String?
+    public var slackAPIURL: String
     public var logLevel: Logger.Level
     /// `X-Slack-Request-Timestamp` is checked against this clock; tests may pin it.
     public var nowSeconds: @Sendable () -> Int64
@@ -69,7 +73,7 @@ public struct Settings: Sendable {
     public static let secretVariables = [
         "GITHUB_WEBHOOK_SECRET", "SLACK_SIGNING_SECRET", "MATTERMOST_TOKEN", "GITLAB_WEBHOOK_TOKEN", "GITLAB_TOKEN", "GITHUB_TOKEN",
         "GITHUB_APP_PRIVATE_KEY", "PROVISIONER_API_KEY", "PROVISIONER_TOKEN", "PROVISIONER_CLIENT_SECRET", "PROVISIONER_WEBHOOK_TOKEN",
-        "DEPLOY_NOTIFY_WEBHOOK_URL", "DEPLOY_CREDENTIALS_WEBHOOK_URL", "DEPLOY_OPS_WEBHOOK_URL", "DEPLOY_LICENSE", "DEPLOY_LICENSES", "E2E_NOTIFY_WEBHOOK_URL",
+        "DEPLOY_NOTIFY_WEBHOOK_URL", "DEPLOY_CREDENTIALS_WEBHOOK_URL", "DEPLOY_OPS_WEBHOOK_URL", "DEPLOY_LICENSE", "DEPLOY_LICENSES", "E2E_NOTIFY_WEBHOOK_URL", "MATTERMOST_BOT_TOKEN", "SLACK_BOT_TOKEN",
     ]
 
     public init(function: String, environment env: Environment) throws(SwitchyardError) {
@@ -91,6 +95,8 @@ public struct Settings: Sendable {
             opsWebhookURL = try env.secret("DEPLOY_OPS_WEBHOOK_URL")
             e2eNotifyWebhookURL = try env.secret("E2E_NOTIFY_WEBHOOK_URL")
             deployLicenses = try env.secret("DEPLOY_LICENSES")
+            mattermostBotToken = try env.secret("MATTERMOST_BOT_TOKEN")
+            slackBotToken = try env.secret("SLACK_BOT_TOKEN")
             deployLicense = try env.secret("DEPLOY_LICENSE")
             if env["SWITCHYARD_CONFIG"] == nil, let reference = env["SWITCHYARD_CONFIG_FROM"] {
                 let text = try AWSSecrets.resolve(reference, variable: "SWITCHYARD_CONFIG", environment: env.values)
@@ -117,6 +123,7 @@ public struct Settings: Sendable {
         botLogin = env["SWITCHYARD_BOT_LOGIN"]
         mattermostURL = env["MATTERMOST_URL"]
         registryURL = env["DEPLOY_REGISTRY_URL"] ?? "https://registry.hub.docker.com"
+        slackAPIURL = env["SLACK_API_URL"] ?? "https://slack.com/api"
         nowSeconds = { Deadline.epochMillis() / 1000 }
     }
 
@@ -124,7 +131,7 @@ public struct Settings: Sendable {
     public var secretValues: [String] {
         webhookSecrets + slackSecrets + mattermostTokens + gitlabWebhookTokens + provisionerWebhookTokens
             + [token, appKey, gitlabToken, provisionerAPIKey, provisionerToken, provisionerClientSecret, notifyWebhookURL,
-               credentialsWebhookURL, opsWebhookURL, e2eNotifyWebhookURL, deployLicense].compactMap { $0 }
+               credentialsWebhookURL, opsWebhookURL, e2eNotifyWebhookURL, deployLicense, mattermostBotToken, slackBotToken].compactMap { $0 }
             + licenseTexts.values.filter { !$0.isEmpty }
     }
 

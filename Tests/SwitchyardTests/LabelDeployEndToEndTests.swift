@@ -1049,4 +1049,38 @@ struct LabelDeployBackendTests {
         #expect(lab.notices.messages.contains { $0.text.contains("`doomed`") && $0.text.contains("automatic clean-up") })
         #expect(lab.prov.all.first { $0.name == "keeper" }?.state == "stable")
     }
+
+    @Test func theAllowedEmailDomainGateIsEveryFunctionsOwnAndFailsClosed() throws {
+        let lab = try Lab(config: "chat:\n  allowed-email-domains: [example.com]\n  deploy:\n    domain: cloud.example.com\n    latest: \"10.2.0\"\n")
+        let directory = ChatDirectoryEmulator(mattermostToken: "mm-bot-token-9021", slackToken: "xoxb-slack-bot-4410")
+        let directoryURL = try directory.start()
+        defer { directory.stop() }
+        directory.add(userID: "u-alan", email: "alan@example.com")
+        directory.add(userID: "u-bea", email: "bea@elsewhere.org")
+        directory.add(userID: "U77", email: "sam@EXAMPLE.com")
+        func text(_ r: Support.Run) -> String { r.json?["text"]?.string ?? r.stdout }
+        // Without a bot token the address cannot be known: closed.
+        var r = try lab.chat("deploy list")
+        #expect(text(r).contains("could not read your e-mail address"), "\(r.stdout)")
+        lab.extra["MATTERMOST_URL"] = directoryURL
+        lab.extra["MATTERMOST_BOT_TOKEN"] = "mm-bot-token-9021"
+        r = try lab.chat("deploy list")
+        #expect(text(r).contains("no test servers"), "\(r.stdout)\(r.stderr)")
+        r = try lab.chat("deploy create sneaky", user: "bea", userID: "u-bea")
+        #expect(text(r).contains("only for accounts with an e-mail address at `example.com`"), "\(r.stdout)")
+        #expect(lab.prov.all.isEmpty)
+        // Slack, looked up with the bot token.
+        lab.extra["SLACK_SIGNING_SECRET"] = "slack-signing-5150"
+        lab.extra["SLACK_BOT_TOKEN"] = "xoxb-slack-bot-4410"
+        lab.extra["SLACK_API_URL"] = directoryURL + "/api"
+        let ts = Int(Date().timeIntervalSince1970)
+        let body = "team_id=T1&team_domain=acme&channel_id=C1&channel_name=dev&user_id=U77&user_name=sam&command=%2Fswitchyard&text=deploy+list&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2Fx&trigger_id=t1"
+        let sig = "v0=" + Verification.hmacHex(secret: "slack-signing-5150", body: Array("v0:\(ts):\(body)".utf8))
+        let envelope: JSON = ["headers": ["content-type": "application/x-www-form-urlencoded", "x-slack-signature": .string(sig),
+                                          "x-slack-request-timestamp": .string("\(ts)")], "body": .string(body)]
+        r = try Support.run("label-deploy", environment: lab.environment, stdin: Array(envelope.encoded().utf8))
+        #expect(text(r).contains("no test servers"), "\(r.stdout)\(r.stderr)")
+        #expect(directory.requests.contains("/api/users.info"))
+        for run in [r] { #expect(!run.stdout.contains("xoxb-slack-bot-4410") && !run.stderr.contains("mm-bot-token-9021")) }
+    }
 }

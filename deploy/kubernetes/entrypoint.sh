@@ -37,7 +37,7 @@ for pair in github-webhook-secret:GITHUB_WEBHOOK_SECRET github-token:GITHUB_TOKE
             gitlab-token:GITLAB_TOKEN provisioner-api-key:PROVISIONER_API_KEY \
             provisioner-webhook-token:PROVISIONER_WEBHOOK_TOKEN deploy-notify-webhook-url:DEPLOY_NOTIFY_WEBHOOK_URL \
             deploy-credentials-webhook-url:DEPLOY_CREDENTIALS_WEBHOOK_URL deploy-ops-webhook-url:DEPLOY_OPS_WEBHOOK_URL \
-            deploy-license:DEPLOY_LICENSE deploy-licenses:DEPLOY_LICENSES e2e-notify-webhook-url:E2E_NOTIFY_WEBHOOK_URL; do
+            deploy-license:DEPLOY_LICENSE deploy-licenses:DEPLOY_LICENSES mattermost-bot-token:MATTERMOST_BOT_TOKEN slack-bot-token:SLACK_BOT_TOKEN e2e-notify-webhook-url:E2E_NOTIFY_WEBHOOK_URL; do
   file=$secrets/${pair%%:*}
   [ -e "$file" ] || continue
   [ -r "$file" ] || fail "$file is mounted but user $(id -u) cannot read it: give the pod securityContext.fsGroup $(id -g) and the Secret volume defaultMode 0440"

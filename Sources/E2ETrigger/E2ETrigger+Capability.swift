@@ -4,7 +4,7 @@ import SwitchyardRuntime
 
 extension E2ETrigger: Capability {
     public var name: String { Self.name }
-    public var events: Set<String>? { ["issue_comment", "pull_request_review_comment", "pull_request_review", "pull_request", "workflow_run", "gitlab_pipeline"] }
+    public var events: Set<String>? { ["issue_comment", "pull_request_review_comment", "pull_request_review", "pull_request", "workflow_run", "gitlab_pipeline", "deployment_status"] }
 
     func backend(_ s: Settings, repo: RepoRef, context: CapabilityContext) throws -> any PipelineBackend {
         if s.backend == "gitlab" {
@@ -46,6 +46,8 @@ extension E2ETrigger: Capability {
             let ref = IssueRef(repo: e.repository.ref, number: e.pullRequest.number)
             let s = Settings(config: context.config, repo: ref.repo)
             switch e.action {
+            case .labeled where e.label?.name == s.label && s.label != nil && s.serversLabel == s.label:
+                return .ignore("the run starts once label-deploy's end-to-end servers for #\(ref.number) are ready")
             case .labeled where e.label?.name == s.label && s.label != nil:
                 switch try context.admits(e.sender.login, isBot: e.sender.isBot, command: "e2e-test", default: Self.defaultPolicy, repo: ref.repo) {
                 case .allowed: break
@@ -76,6 +78,8 @@ extension E2ETrigger: Capability {
             default:
                 return .ignore("pull_request.\(e.action) needs no end-to-end action")
             }
+        case .other(let name, let p) where name == "deployment_status":
+            return try serversReady(p, context: context)
         case .other(let name, let p) where name == "workflow_run":
             guard p["action"]?.string == "completed", let run = p["workflow_run"], let id = run["id"]?.int,
                   let full = p["repository"]?["full_name"]?.string, let repo = RepoRef(Substring(full)) else {
@@ -151,13 +155,38 @@ extension E2ETrigger: Capability {
 
     static let pipelineVariable = "SWITCHYARD_PR"
 
+    /// label-deploy's hand-over: a `success` status of a deployment to `e2e-pr-<n>` that Switchyard
+    /// itself made, its payload the servers' URLs. The run is dispatched with them, once per deployment.
+    func serversReady(_ p: JSON, context: CapabilityContext) throws -> Plan {
+        guard p["deployment_status"]?["state"]?.string == "success", let d = p["deployment"], let id = d["id"]?.int,
+              let env = d["environment"]?.string, env.hasPrefix("e2e-pr-"), let n = Int(env.dropFirst(7)), n > 0,
+              let full = p["repository"]?["full_name"]?.string, let repo = RepoRef(Substring(full)) else {
+            return .ignore("not the hand-over of end-to-end servers")
+        }
+        let github = try context.github()
+        // Only a deployment Switchyard made carries servers to trust: anyone with write access can make one.
+        guard let creator = d["creator"]?["login"]?.string, try github.isBot(creator) else {
+            return .ignore("deployment \(id) to \(env) was not made by Switchyard")
+        }
+        let ref = IssueRef(repo: repo, number: n)
+        let s = Settings(config: context.config, repo: repo)
+        let servers = (try JSON.parse(try github.send("GET", .repo(repo) / "deployments" / id).body))["payload"]?["servers"]?.object ?? [:]
+        guard !servers.isEmpty else { return .ignore("deployment \(id) names no servers") }
+        let pull = try github.pullRequest(ref)
+        guard pull.state == "open" else { return .ignore("#\(n) is closed") }
+        var extra: [String: String] = [:]
+        for (site, url) in servers { if let u = url.string, u.hasPrefix("https://") || u.hasPrefix("http://") { extra[s.input(forSite: site)] = u } }
+        let who = (try? github.lastLabeller(of: ref, label: s.serversLabel ?? "")) ?? nil
+        return try start(ref, pull: pull, tokens: [], who: who ?? creator, reply: nil, context: context, source: "deployment:\(id)", extra: extra)
+    }
+
     static func prNumber(in title: String) -> Int? {
         guard let hash = title.lastIndex(of: "#") else { return nil }
         return Int(title[title.index(after: hash)...].prefix { $0.isNumber })
     }
 
     func start(_ ref: IssueRef, pull: GitHub.PullRequest, tokens: [String], who: String, reply: Marker?,
-               context: CapabilityContext, source: String? = nil, chat: JSON? = nil) throws -> Plan {
+               context: CapabilityContext, source: String? = nil, chat: JSON? = nil, extra: [String: String] = [:]) throws -> Plan {
         let s = Settings(config: context.config, repo: ref.repo)
         let github = try context.github()
         func answer(_ text: String, outcome: Outcome) -> Plan {
@@ -212,6 +241,7 @@ extension E2ETrigger: Capability {
             }
         }
         for (k, v) in options { inputs[k] = v }
+        for (k, v) in extra { inputs[k] = v }
         let known = Set(runs.map(\.id))
         let started: (id: Int, url: String)
         if let i = pending {

@@ -30,6 +30,11 @@ public struct E2ETrigger: Sendable {
         /// `head_repo`, `head_sha`, `head_ref` on Actions; `PR_NUMBER`, `PR_REPO`, `PR_SHA`, `PR_REF` on GitLab.
         /// Mattermod's pipelines take, for example, `sha: SHA_MATTERMOST_SERVER`, `ref: REF_MATTERMOST_SERVER`.
         public var variables: [String: String] = [:]
+        /// The input (or variable) each end-to-end server's URL goes under: `{SITE}` is the site's name
+        /// upper-cased with `-` as `_` (`site-1` → `SITE_1_URL`, as Spinwick's mobile runs read them).
+        public var serverInput = "{SITE}_URL"
+        /// label-deploy's `deploy.e2e.label`: when it is this function's label too, the run waits for its servers.
+        public var serversLabel: String? = nil
         public static let roles = ["number", "repository", "sha", "ref", "base"]
 
         public init() {}
@@ -54,6 +59,13 @@ public struct E2ETrigger: Sendable {
             for (k, value) in v("variables")?.entries ?? [] where Self.roles.contains(k) {
                 variables[k] = value.string ?? ""
             }
+            if let x = v("server-input")?.string, !x.isEmpty { serverInput = x }
+            serversLabel = config.value(["deploy", "e2e", "label"], for: repo)?.string.flatMap { $0.isEmpty ? nil : $0 }
+        }
+
+        /// The input name for a site's URL.
+        public func input(forSite site: String) -> String {
+            serverInput.replacing("{SITE}", with: site.uppercased().replacing("-", with: "_"))
         }
 
         /// The pipeline's variables for a PR, under the configured names.

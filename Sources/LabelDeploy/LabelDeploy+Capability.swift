@@ -31,6 +31,9 @@ extension LabelDeploy: Capability {
             let s = Settings(config: context.config, repo: ref.repo)
             let handled: [EventAction] = [.labeled, .unlabeled, .synchronize, .reopened, .closed]
             guard handled.contains(e.action) else { return .ignore("pull_request.\(e.action) needs no test-server action") }
+            if let e2e = E2ESettings.from(config: context.config, repo: ref.repo) {
+                if let plan = try e2eLabelEvent(e, ref: ref, e2e: e2e, settings: s, context: context) { return plan }
+            }
             if [.labeled, .unlabeled].contains(e.action), s.profile(e.label?.name) == nil {
                 return .ignore("\(e.label?.name ?? "the label") is not a deploy label")
             }
@@ -318,6 +321,9 @@ extension LabelDeploy: Capability {
         let oldState = p["old_state"]?.string ?? ""
         // The server says who owns it.
         guard let server = try provisioner(context).server(id: id) else { return .ignore("installation \(id) is unknown to the provisioner") }
+        if let (ref, site) = Self.e2eServer(owner: server.owner) {
+            return try e2eServerChanged(ref, site: site, server: server, newState: newState, context: context)
+        }
         if let ref = Self.pullRequest(owner: server.owner) {
             return try pullRequestServerChanged(ref, server: server, newState: newState, oldState: oldState, context: context)
         }

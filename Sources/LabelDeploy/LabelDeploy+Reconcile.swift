@@ -33,6 +33,13 @@ extension LabelDeploy {
                     notes.append("warned \(owner.platform.rawValue):\(owner.userID) about \(server.name)")
                 }
             }
+            if let (ref, _) = Self.e2eServer(owner: server.owner),
+               let e2e = E2ESettings.from(config: context.config, repo: ref.repo), now - server.createAt > Int64(e2e.maxAgeHours) * 3_600_000 {
+                // matterwick's clean-up of end-to-end servers past their age.
+                try cloud.delete(server.id)
+                notes.append("\(ref): deleted the end-to-end server \(server.name), older than \(e2e.maxAgeHours) hours")
+                continue
+            }
             guard let ref = Self.pullRequest(owner: server.owner) else { continue }
             let s = Settings(config: context.config, repo: ref.repo)
             let github = try context.github()

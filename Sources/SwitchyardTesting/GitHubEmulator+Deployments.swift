@@ -57,6 +57,15 @@ extension GitHubEmulator {
                 "installation": ["id": 4242]]
     }
 
+    /// The `deployment_status` event GitHub sends for a deployment's latest status (as `creator` made it).
+    public func deploymentStatusEvent(_ fullName: String, id: Int) -> JSON {
+        guard let repo = repo(fullName), let d = deployments(fullName).first(where: { $0.id == id }), let last = d.statuses.last else { return .null }
+        return ["action": "created", "deployment_status": ["state": .string(last.state), "environment": .string(d.environment),
+                                                           "environment_url": last.environmentURL.map(JSON.string) ?? .null],
+                "deployment": deploymentJSON(d, repo), "repository": repoJSON(fullName), "sender": userJSON("switchyard[bot]"),
+                "installation": ["id": 4242]]
+    }
+
     /// A `status` event for a status just set.
     public func statusEvent(_ fullName: String, sha: String, context: String, state: String) -> JSON {
         addStatus(fullName, sha: sha, state: state, context: context)

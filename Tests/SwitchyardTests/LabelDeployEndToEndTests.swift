@@ -1083,4 +1083,53 @@ struct LabelDeployBackendTests {
         #expect(directory.requests.contains("/api/users.info"))
         for run in [r] { #expect(!run.stdout.contains("xoxb-slack-bot-4410") && !run.stderr.contains("mm-bot-token-9021")) }
     }
+
+    @Test func e2eLabelMakesServersAndE2ETriggerRunsOnThemThenTheyGo() throws {
+        let lab = try Lab(config: "defaults:\n  deploy:\n    domain: test.example.com\n    e2e:\n      label: E2E/Run\n      sites: [site-1, site-2]\n      max-age-hours: 24\n  e2e:\n    workflow: e2e.yml\n    label: E2E/Run\n")
+        let full = LabelDeployEndToEndTests.full
+        func e2eTrigger(_ event: String, _ payload: JSON) throws -> Support.Run {
+            try Support.run("e2e-trigger", environment: lab.environment,
+                            stdin: Support.envelope(event: event, body: Array(payload.encoded().utf8), secret: LabelDeployEndToEndTests.secret))
+        }
+        // The label: label-deploy asks for one server per site, at the newest release; e2e-trigger waits for them.
+        var r = try lab.pr("labeled", label: "E2E/Run")
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        let servers = lab.prov.all.filter { $0.owner.hasPrefix("github.com/acme/widgets/pull/1/e2e/") }
+        #expect(Set(servers.map(\.name)) == ["widgets-pr-1-site-1", "widgets-pr-1-site-2"] && servers.allSatisfy { $0.version == "10.3.1" })
+        #expect(servers.first?.priorityEnv["MM_SERVICEENVIRONMENT"] == "test")
+        r = try e2eTrigger("pull_request", lab.gh.pullRequestEvent(full, 1, action: "labeled", sender: "maint-mona", label: "E2E/Run"))
+        #expect(r.json?["outcome"]?.string == "ignored" && lab.gh.workflowRuns(full).isEmpty, "\(r.stdout)")
+        // Stable, one after the other: the hand-over is a deployment whose payload names them.
+        try lab.settle()
+        let deployment = try #require(lab.gh.deployments(full).last { $0.environment == "e2e-pr-1" })
+        #expect(deployment.payload["servers"]?["site-2"]?.string == "https://widgets-pr-1-site-2.test.example.com")
+        #expect(deployment.statuses.last?.state == "success")
+        #expect(lab.gh.deployments(full).filter { $0.environment == "e2e-pr-1" }.count == 1)
+        let handOver = lab.gh.deploymentStatusEvent(full, id: deployment.id)
+        r = try e2eTrigger("deployment_status", handOver)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        let run = try #require(lab.gh.workflowRuns(full).first)
+        #expect(run.inputs["SITE_1_URL"] == "https://widgets-pr-1-site-1.test.example.com" && run.inputs["SITE_2_URL"] != nil)
+        #expect(run.inputs["pr_number"] == "1")
+        // Replayed, or forged by someone who is not Switchyard: no second run.
+        r = try e2eTrigger("deployment_status", handOver)
+        var forged = handOver
+        if case .object(var o) = forged, case .object(var dep)? = o["deployment"] { dep["creator"] = ["login": "maint-mona", "type": "User"]; o["deployment"] = .object(dep); forged = .object(o) }
+        r = try e2eTrigger("deployment_status", forged)
+        #expect(r.json?["message"]?.string?.contains("not made by Switchyard") == true, "\(r.stdout)")
+        #expect(lab.gh.workflowRuns(full).count == 1)
+        // The label goes: every site is deleted, the environment is inactive.
+        r = try lab.pr("unlabeled", label: "E2E/Run")
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
+        try lab.settle()
+        #expect(lab.prov.all.filter { $0.owner.contains("/e2e/") }.allSatisfy { $0.state == "deleted" })
+        #expect(lab.gh.deployments(full).last { $0.environment == "e2e-pr-1" }?.statuses.last?.state == "inactive")
+        // Asked again and forgotten: the reconcile schedule deletes servers past their age.
+        _ = try lab.pr("labeled", label: "E2E/Run")
+        try lab.settle()
+        for s in lab.prov.all where s.owner.contains("/e2e/") && s.state == "stable" { lab.prov.backdate(s.id, minutes: 25 * 60) }
+        r = try lab.github("schedule", ["schedule": "deploy-reconcile"])
+        try lab.settle()
+        #expect(lab.prov.all.filter { $0.owner.contains("/e2e/") }.allSatisfy { $0.state == "deleted" }, "\(r.stdout)")
+    }
 }

@@ -96,7 +96,7 @@ extension LabelDeploy: Capability {
             return try provisionerEvent(p, context: context)
         case .other("schedule", let p):
             guard p["schedule"]?.string == "deploy-reconcile" else { return .ignore("unknown schedule \(p["schedule"]?.string ?? "?")") }
-            return try reconcile(context: context)
+            return try reconcile(p, context: context)
         case .other("status", let p):
             guard p["state"]?.string == "success", let sha = p["sha"]?.string, let context_ = p["context"]?.string,
                   let repo = Self.repo(p) else { return .ignore("not a successful status") }
@@ -182,7 +182,8 @@ extension LabelDeploy: Capability {
         if let live, !(live.state == "stable" || live.state.hasPrefix("update")) {
             return .ignore("\(live.name) is \(live.state); the update waits for the next push")
         }
-        if !imageBuilt, try !imageReady(s.imageCheck, repo: ref.repo, sha: pull.head.sha, github: github) {
+        if !imageBuilt, try !imageReady(s.imageCheck, repo: ref.repo, sha: pull.head.sha, github: github,
+                                        image: profile.image ?? s.placement.image ?? ProvisionerDefaults.image, tag: version, context: context) {
             return .perform([.upsertComment(issue: ref, body: Self.body(.waiting(sha7: sha7, check: s.imageCheck, existing: live?.name)), marker: Self.marker)],
                             message: "waiting for the image of \(sha7)")
         }
@@ -243,12 +244,16 @@ extension LabelDeploy: Capability {
                         message: "creating \(created.name) (\(profile.size), \(version))")
     }
 
-    func imageReady(_ check: ImageCheck, repo: RepoRef, sha: String, github: GitHubClient) throws -> Bool {
+    func imageReady(_ check: ImageCheck, repo: RepoRef, sha: String, github: GitHubClient, image: String, tag: String,
+                    context: CapabilityContext) throws -> Bool {
         let r = APIPath.repo(repo)
         let commit = try GitHubClient.sha(sha)
         switch check {
         case .none:
             return true
+        case .registry:
+            guard let settings = context.settings else { return true }
+            return try Registry(baseURL: settings.registryURL, deadline: context.deadline, logger: context.logger).manifest(image, tag: tag) != .missing
         case .status(let context):
             return try github.latestStatus(repo, sha: sha, context: context)?.state == "success"
         case .checkRun(let name):
@@ -535,6 +540,7 @@ extension LabelDeploy: Capability {
             case .status(let c): what = "the `\(c)` status"
             case .checkRun(let c): what = "the `\(c)` check"
             case .workflow(let w): what = "the `\(w)` workflow"
+            case .registry: what = "the registry has it (checked on each push and by the reconcile schedule)"
             case .none: what = "the image build"
             }
             lines.append("⌛ The image for `\(sha7)` is not built yet; \(existing.map { "`\($0)` will be updated" } ?? "the server will be created") when \(what) passes.")

@@ -14,7 +14,7 @@ import SwitchyardRuntime
 ///
 /// The run is bounded by its deadline; installations are taken newest first.
 extension LabelDeploy {
-    func reconcile(context: CapabilityContext) throws -> Plan {
+    func reconcile(_ schedule: JSON? = nil, context: CapabilityContext) throws -> Plan {
         let cs = ChatSettings(config: context.config)
         let cloud = try cloudProvisioner(context)
         let now = Deadline.epochMillis()
@@ -61,6 +61,23 @@ extension LabelDeploy {
                     actions.append(.comment(issue: ref, body: "⌛ `\(server.name)` has been `\(server.state)` for \(minutes) minutes, longer than a test server takes; the operators have been told. Remove and add the label again to start over.", marker: marker))
                     Self.alertOps("\(ref): test server `\(server.name)` (installation \(server.id)) is still \(server.state) after \(minutes) minutes", context: context)
                     notes.append("\(ref): \(server.name) stuck in \(server.state)")
+                }
+            }
+        }
+        // PRs of `repository` still waiting for their image in the registry: looked at again.
+        if let full = schedule?["repository"]?.string, let repo = RepoRef(Substring(full)) {
+            let s = Settings(config: context.config, repo: repo)
+            if s.imageCheck == .registry {
+                let github = try context.github()
+                for pr in try github.openPullsByUpdate(repo, page: 1, perPage: 100).reversed() where context.deadline.remainingMilliseconds > 2_000 {
+                    guard let profile = s.profiles(on: (pr.labels ?? []).map(\.name)).first else { continue }
+                    let ref = IssueRef(repo: repo, number: pr.number)
+                    guard try github.comment(on: ref, marked: Self.marker)?.body?.contains("⌛") == true else { continue }
+                    let plan = try ensure(ref, pull: pr, profile: profile, settings: s, context: context, by: nil, retryFailed: false)
+                    if !plan.message.hasPrefix("waiting for the image") {
+                        actions += plan.actions
+                        notes.append("\(ref): \(plan.message)")
+                    }
                 }
             }
         }

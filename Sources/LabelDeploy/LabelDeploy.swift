@@ -70,6 +70,8 @@ public struct LabelDeploy: Sendable {
         case status(String)
         case checkRun(String)
         case workflow(String)
+        /// The image's tag in the container registry (`DEPLOY_REGISTRY_URL`), as Spinwick checks it.
+        case registry
     }
 
     public struct Settings: Sendable {
@@ -110,6 +112,7 @@ public struct LabelDeploy: Sendable {
                 if let s = c["status"]?.string { imageCheck = .status(s) }
                 else if let s = c["check-run"]?.string { imageCheck = .checkRun(s) }
                 else if let s = c["workflow"]?.string { imageCheck = .workflow(s) }
+                else if c["registry"]?.bool == true || c.string == "registry" { imageCheck = .registry }
             }
             if let labels = v("labels")?.entries {
                 profiles = labels.map { entry in

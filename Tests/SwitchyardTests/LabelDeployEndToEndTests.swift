@@ -1132,4 +1132,21 @@ struct LabelDeployBackendTests {
         try lab.settle()
         #expect(lab.prov.all.filter { $0.owner.contains("/e2e/") }.allSatisfy { $0.state == "deleted" }, "\(r.stdout)")
     }
+
+    @Test func aPullRequestServerWaitsForItsImageInTheRegistryAsSpinwickDoes() throws {
+        let lab = try Lab(config: "defaults:\n  deploy:\n    domain: test.example.com\n    image-check: registry\n")
+        let full = LabelDeployEndToEndTests.full
+        let sha7 = String(try #require(lab.gh.headSHA(full, 1)).prefix(7))
+        var r = try lab.pr("labeled", label: LabelDeployEndToEndTests.cloud)
+        #expect(r.json?["message"]?.string?.contains("waiting for the image") == true, "\(r.stdout)\(r.stderr)")
+        #expect(lab.prov.all.isEmpty && lab.sticky()?.contains("the registry has it") == true)
+        // A reconcile run before the image exists changes nothing; after it is pushed, the server is made.
+        let reconcile: JSON = ["schedule": "deploy-reconcile", "repository": .string(full)]
+        _ = try lab.github("schedule", reconcile)
+        #expect(lab.prov.all.isEmpty)
+        lab.registry.add("mattermostdevelopment/mattermost-enterprise-edition", tag: sha7)
+        r = try lab.github("schedule", reconcile)
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        #expect(lab.prov.all.first?.version == sha7 && lab.sticky()?.contains("Creating") == true)
+    }
 }

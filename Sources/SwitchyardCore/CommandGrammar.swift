@@ -9,27 +9,38 @@ public enum CommandGrammar {
         String(name.lowercased().map { $0 == "_" ? "-" : $0 })
     }
 
-    /// Commands in a comment body, in order.
+    /// Commands in a comment body, in order. The body is scanned as UTF-8 bytes; only a line that
+    /// starts with `/` is read as text, so a long comment costs about as much as reading it once.
     public static func commands(inComment body: String) -> [Command] {
         var result: [Command] = []
-        var fence: (char: Character, length: Int)? = nil
-        for rawLine in visibleLines(body) {
-            let indent = rawLine.prefix { $0 == " " }.count
-            let line = rawLine.dropFirst(min(indent, 3))
-            if let f = fenceMarker(line), indent <= 3 {
-                if let open = fence {
-                    if f.char == open.char && f.length >= open.length && f.rest.allSatisfy(\.isWhitespace) { fence = nil }
-                } else {
-                    fence = (f.char, f.length)
+        var fence: (char: UInt8, length: Int)? = nil
+        let bytes = visibleBytes(body)
+        bytes.withUnsafeBufferPointer { buf in
+            var start = 0
+            while start <= buf.count {
+                var end = start
+                while end < buf.count, buf[end] != 0x0A { end += 1 }
+                defer { start = end + 1 }
+                let raw = UnsafeBufferPointer(rebasing: buf[start..<end])
+                var indent = 0
+                while indent < raw.count, raw[indent] == 0x20 { indent += 1 }
+                let line = UnsafeBufferPointer(rebasing: raw[min(indent, 3)...])
+                if indent <= 3, let f = fenceMarker(line) {
+                    if let open = fence {
+                        if f.char == open.char && f.length >= open.length
+                            && String(decoding: UnsafeBufferPointer(rebasing: line[f.length...]), as: UTF8.self).allSatisfy(\.isWhitespace) { fence = nil }
+                    } else {
+                        fence = (f.char, f.length)
+                    }
+                    continue
                 }
-                continue
+                if fence != nil { continue }
+                if indent >= 4 || raw.first == 0x09 { continue }   // indented code block
+                guard line.first == UInt8(ascii: "/") else { continue }   // quoted replies (`>`) and prose alike
+                let text = blankInlineCode(Substring(String(decoding: line, as: UTF8.self)))
+                guard text.hasPrefix("/") else { continue }
+                if let command = parseLine(text.dropFirst()) { result.append(command) }
             }
-            if fence != nil { continue }
-            if indent >= 4 || rawLine.hasPrefix("\t") { continue }   // indented code block
-            if line.hasPrefix(">") { continue }                       // quoted reply
-            let text = blankInlineCode(line)
-            guard text.hasPrefix("/") else { continue }
-            if let command = parseLine(text.dropFirst()) { result.append(command) }
         }
         return result
     }
@@ -50,13 +61,15 @@ public enum CommandGrammar {
     }
 
     /// Splits arguments on white space, honouring "double" and 'single' quotes and backslash escapes.
+    /// Walks Unicode scalars (not grapheme clusters): quotes, backslashes and spaces are single scalars.
     public static func tokenize(_ text: Substring) throws(SwitchyardError) -> [String] {
         var tokens: [String] = []
-        var current = ""
+        var current = String.UnicodeScalarView()
         var inToken = false
-        var quote: Character? = nil
+        var quote: Unicode.Scalar? = nil
         var escaping = false
-        for ch in text {
+        let left: Unicode.Scalar = "\u{201C}", right: Unicode.Scalar = "\u{201D}"
+        for ch in text.unicodeScalars {
             if escaping { current.append(ch); escaping = false; continue }
             if let q = quote {
                 if ch == q { quote = nil }
@@ -64,19 +77,19 @@ public enum CommandGrammar {
                 else { current.append(ch) }
                 continue
             }
-            if ch == "\"" || ch == "'" || ch == "“" || ch == "”" {
-                quote = (ch == "“" || ch == "”") ? "”" : ch
+            if ch == "\"" || ch == "'" || ch == left || ch == right {
+                quote = (ch == left || ch == right) ? right : ch
                 inToken = true
             } else if ch == "\\" {
                 escaping = true; inToken = true
-            } else if ch.isWhitespace {
-                if inToken { tokens.append(current); current = ""; inToken = false }
+            } else if ch.properties.isWhitespace {
+                if inToken { tokens.append(String(current)); current = String.UnicodeScalarView(); inToken = false }
             } else {
                 current.append(ch); inToken = true
             }
         }
         if quote != nil { throw .badRequest("an argument has an unterminated quote") }
-        if inToken { tokens.append(current) }
+        if inToken { tokens.append(String(current)) }
         return tokens
     }
 
@@ -104,29 +117,51 @@ public enum CommandGrammar {
         }
     }
 
-    /// Lines with CRLF folded and HTML comments removed (a comment may span lines).
-    static func visibleLines(_ body: String) -> [Substring] {
-        var text = body.replacingCRLF()
-        while let open = text.firstRange(of: "<!--") {
-            if let close = text[open.upperBound...].firstRange(of: "-->") {
-                text.replaceSubrange(open.lowerBound..<close.upperBound, with: "")
-            } else {
-                text.removeSubrange(open.lowerBound..<text.endIndex)
+    /// The body's bytes with CRLF and lone CR folded to LF and HTML comments removed (a comment may
+    /// span lines; an unclosed one hides the rest).
+    static func visibleBytes(_ body: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(body.utf8.count)
+        var it = body.utf8.makeIterator()
+        var pending: UInt8? = nil
+        var inComment = false
+        var window: (UInt8, UInt8, UInt8) = (0, 0, 0)   // the last three bytes, to find `-->`
+        func next() -> UInt8? {
+            let b: UInt8
+            if let p = pending { pending = nil; b = p } else if let x = it.next() { b = x } else { return nil }
+            if b == 0x0D {
+                if let n = it.next(), n != 0x0A { pending = n }
+                return 0x0A
+            }
+            return b
+        }
+        while let b = next() {
+            if inComment {
+                window = (window.1, window.2, b)
+                if window == (0x2D, 0x2D, 0x3E) { inComment = false }
+                continue
+            }
+            out.append(b)
+            // `<!--` just completed: drop it and skip to its `-->`.
+            if b == 0x2D, out.count >= 4, out[out.count - 4] == 0x3C, out[out.count - 3] == 0x21, out[out.count - 2] == 0x2D {
+                out.removeLast(4)
+                inComment = true
+                window = (0, 0, 0)
             }
         }
-        return text.split(separator: "\n", omittingEmptySubsequences: false)
+        return out
     }
 
-    static func fenceMarker(_ line: Substring) -> (char: Character, length: Int, rest: Substring)? {
-        guard let c = line.first, c == "`" || c == "~" else { return nil }
-        let run = line.prefix { $0 == c }.count
-        guard run >= 3 else { return nil }
-        return (c, run, line.dropFirst(run))
+    static func fenceMarker(_ line: UnsafeBufferPointer<UInt8>) -> (char: UInt8, length: Int)? {
+        guard let c = line.first, c == UInt8(ascii: "`") || c == UInt8(ascii: "~") else { return nil }
+        var run = 0
+        while run < line.count, line[run] == c { run += 1 }
+        return run >= 3 ? (c, run) : nil
     }
 
     /// Replaces inline code spans with U+FFFC so that their content never reads as a command.
     static func blankInlineCode(_ line: Substring) -> Substring {
-        guard line.contains("`") else { return line }
+        guard line.utf8.contains(UInt8(ascii: "`")) else { return line }
         var out = ""
         var i = line.startIndex
         while i < line.endIndex {

@@ -168,16 +168,38 @@ extension E2ETrigger: Capability {
         guard let creator = d["creator"]?["login"]?.string, try github.isBot(creator) else {
             return .ignore("deployment \(id) to \(env) was not made by Switchyard")
         }
+        if let statusCreator = p["deployment_status"]?["creator"]?["login"]?.string, try !github.isBot(statusCreator) {
+            return .ignore("the success of deployment \(id) was not reported by Switchyard")
+        }
         let ref = IssueRef(repo: repo, number: n)
         let s = Settings(config: context.config, repo: repo)
-        let servers = (try JSON.parse(try github.send("GET", .repo(repo) / "deployments" / id).body))["payload"]?["servers"]?.object ?? [:]
-        guard !servers.isEmpty else { return .ignore("deployment \(id) names no servers") }
         let pull = try github.pullRequest(ref)
         guard pull.state == "open" else { return .ignore("#\(n) is closed") }
-        var extra: [String: String] = [:]
-        for (site, url) in servers { if let u = url.string, u.hasPrefix("https://") || u.hasPrefix("http://") { extra[s.input(forSite: site)] = u } }
-        let who = (try? github.lastLabeller(of: ref, label: s.serversLabel ?? "")) ?? nil
-        return try start(ref, pull: pull, tokens: [], who: who ?? creator, reply: nil, context: context, source: "deployment:\(id)", extra: extra)
+        guard let label = s.serversLabel, (pull.labels ?? []).contains(where: { $0.name == label }) else {
+            return .ignore("#\(n) no longer asks for end-to-end servers")
+        }
+        // What holds now, not what the delivery says: the environment's newest deployment, still a success.
+        guard let current = try currentServers(ref, settings: s, github: github), current.deployment == id else {
+            return .ignore("deployment \(id) is not the current hand-over of #\(n)")
+        }
+        let who = (try? github.lastLabeller(of: ref, label: label)) ?? nil
+        return try start(ref, pull: pull, tokens: [], who: who ?? creator, reply: nil, context: context,
+                         source: "servers:\(id)", extra: current.inputs)
+    }
+
+    /// The end-to-end servers label-deploy handed over for a PR: the newest deployment to `e2e-pr-<n>`,
+    /// made by Switchyard and whose latest status is `success`; its servers' URLs as the workflow's inputs.
+    func currentServers(_ ref: IssueRef, settings s: Settings, github: GitHubClient) throws -> (deployment: Int, inputs: [String: String])? {
+        let path = APIPath.repo(ref.repo) / "deployments"
+        guard let d = try JSON.parse(try github.send("GET", path, query: [("environment", "e2e-pr-\(ref.number)"), ("per_page", "1")]).body)[0],
+              let id = d["id"]?.int, let creator = d["creator"]?["login"]?.string, try github.isBot(creator) else { return nil }
+        let last = try JSON.parse(try github.send("GET", path / id / "statuses", query: [("per_page", "1")]).body)
+        guard last[0]?["state"]?.string == "success" else { return nil }
+        var inputs: [String: String] = [:]
+        for (site, url) in d["payload"]?["servers"]?.object ?? [:] {
+            if let u = url.string, u.hasPrefix("https://") || u.hasPrefix("http://") { inputs[s.input(forSite: site)] = u }
+        }
+        return inputs.isEmpty ? nil : (id, inputs)
     }
 
     static func prNumber(in title: String) -> Int? {
@@ -204,6 +226,14 @@ extension E2ETrigger: Capability {
         let reserved = Set(s.variables.values.filter { !$0.isEmpty } + [Self.pipelineVariable] + (s.companionRepo != nil ? [s.companionVariable] : []))
         if let clash = options.first(where: { reserved.contains($0.0) }) {
             return answer("@\(who) `\(clash.0)` carries the pull request's own context and cannot be set by hand.", outcome: .rejected)
+        }
+        // With label-deploy's servers configured, every run (a comment, a restart after a push) gets them.
+        var extra = extra
+        if extra.isEmpty, s.serversLabel != nil {
+            guard let current = try currentServers(ref, settings: s, github: github) else {
+                return answer("@\(who) the end-to-end servers of #\(ref.number) are not ready; add the `\(s.serversLabel!)` label and the run starts when they are.", outcome: .rejected)
+            }
+            extra = current.inputs
         }
         let optionText = options.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
         var runs = try Self.runs(on: ref, github: github)

@@ -478,7 +478,8 @@ extension LabelDeploy: Capability {
 
     /// Creates (or, when a run before this one made them, re-keys) the accounts through mmctl on the
     /// provisioner's exec route. Passwords are 32 random hex digits, registered for redaction first.
-    func createAccounts(_ server: TestServer, users: [(String, Bool)], team: String?, context: CapabilityContext) throws -> [(user: String, password: String)] {
+    func createAccounts(_ server: TestServer, users: [(String, Bool)], team: String?, context: CapabilityContext,
+                        resetExisting: Bool = true) throws -> [(user: String, password: String)] {
         guard let cloud = try provisioner(context) as? CloudProvisioner else { return [] }
         guard let ci = try cloud.clusterInstallations(of: server.id).first else {
             throw SwitchyardError.upstream("\(server.name) has no cluster installation to run mmctl in yet")
@@ -504,6 +505,8 @@ extension LabelDeploy: Capability {
             switch try cloud.mmctl(ci, create) {
             case .output: break
             case .failed(_, let out) where out.lowercased().contains("exist"):
+                // Made by an earlier run: re-keyed only where a new password is what the caller delivers.
+                guard resetExisting else { continue }
                 try run(["user", "change-password", user, "--password", password])
             case .failed(let status, _): throw SwitchyardError.upstream("mmctl user create failed in \(server.name) (\(status))")
             case .stillRunning: throw SwitchyardError.upstream("mmctl user create did not finish in time in \(server.name)")

@@ -54,9 +54,10 @@ extension LabelDeploy {
             license = c?["license"]?.string
         }
 
+        /// Operators are named by user id (`mattermost:<id>`, `slack:<id>`): a user name can be given up
+        /// and taken by someone else.
         func isAdmin(_ chat: ChatCommand) -> Bool {
-            let p = chat.platform.rawValue
-            return admins.contains { a in a == "\(p):\(chat.userID)" || (!chat.userName.isEmpty && a == "\(p):\(chat.userName)") }
+            admins.contains("\(chat.platform.rawValue):\(chat.userID)")
         }
     }
 
@@ -182,7 +183,7 @@ extension LabelDeploy {
                 }
                 guard s.state == "stable" || s.state.hasPrefix("update") else { return .reject("`\(name)` is \(s.state); it can be updated once it is stable.") }
                 let patch: ServerPatch
-                switch try chatPatch(s, flags: flags, cs: cs, context: context) {
+                switch try chatPatch(s, flags: flags, cs: cs, viaSharing: viaSharing, context: context) {
                 case .failure(let e): return .reject(e.message.prefix(1).uppercased() + e.message.dropFirst() + ".")
                 case .success(let p): patch = p
                 }
@@ -321,7 +322,12 @@ extension LabelDeploy {
         if owner?.platform != .mattermost || name.isEmpty {
             lines.append("No logins were made, as this notice does not go to you alone; make yours with `deploy mmctl \(server.name) user create --email … --username … --password … --system-admin`.")
         } else { do {
-            let logins = try createAccounts(server, users: [("admin", true), ("user", false)], team: nil, context: context)
+            // A late or repeated "ready" must not change passwords someone may be using: logins that
+            // exist are left alone, and only new ones are sent.
+            let logins = try createAccounts(server, users: [("admin", true), ("user", false)], team: nil, context: context, resetExisting: false)
+            guard !logins.isEmpty else {
+                return lines[0] + "\nIts logins were sent when it first came up; `deploy mmctl \(server.name) user change-password admin --password …` sets a new one."
+            }
             lines += ["", "| Login | Password | |", "|---|---|---|"]
             for (user, password) in logins { lines.append("| `\(user)` | `\(password)` | \(user == "admin" ? "system admin" : "") |") }
         } catch {

@@ -73,6 +73,10 @@ extension LabelDeploy {
         guard Self.validName(name) else {
             return .reject("`\(name)` is not a valid name: use 3 to 40 lower-case letters, digits and inner dashes.")
         }
+        // `<repo>-pr-<n>…` is how pull requests' servers are named: a chat server must not take one first.
+        if let r = name.firstRange(of: "-pr-"), name[r.upperBound...].first?.isNumber == true {
+            return .reject("Names with `-pr-<number>` are kept for pull requests' test servers; pick another.")
+        }
         let owner = Self.owner(chat)
         let cloud = try cloudProvisioner(context)
         let existing = try cloud.servers(owner: owner).filter { !$0.isGone }
@@ -134,7 +138,7 @@ extension LabelDeploy {
     }
 
     /// `update`'s version, image and licence, resolved as `create` resolves them.
-    func chatPatch(_ s: TestServer, flags: [String: String], cs: ChatSettings, context: CapabilityContext) throws -> Result<ServerPatch, SwitchyardError> {
+    func chatPatch(_ s: TestServer, flags: [String: String], cs: ChatSettings, viaSharing: Bool = false, context: CapabilityContext) throws -> Result<ServerPatch, SwitchyardError> {
         var patch = ServerPatch(size: flags["size"])
         if let image = flags["image"], !cs.images.contains(image) {
             return .failure(.badRequest("`\(image)` is not among the images you can pick; choose one of " + cs.images.map { "`\($0)`" }.joined(separator: ", ")))
@@ -151,9 +155,13 @@ extension LabelDeploy {
             if flags["image"] != nil { patch.image = image }
         }
         if let l = flags["license"] {
+            guard !viaSharing else { return .failure(.badRequest("only the owner changes a server's licence")) }
             switch Self.licenseText(l, context: context) {
             case .failure(let e): return .failure(e)
             case .success(let t): patch.license = t ?? ""
+            }
+            if s.filestore == "aws-multitenant-s3", !Self.enterpriseGrade.contains(l.lowercased()) {
+                return .failure(.badRequest("`\(s.name)` keeps its files in `aws-multitenant-s3`, which needs an enterprise, enterprise-advanced or e20 licence"))
             }
         }
         if let e = flags["env"] {
@@ -222,15 +230,20 @@ extension LabelDeploy {
         let owner = Self.owner(chat)
         if s.owner == owner { return Plan(outcome: .done, message: "`\(s.name)` is already yours.") }
         let theirsFromThePlugin = chat.platform == .mattermost && s.owner == chat.userID
-        let somebodysHere = Self.chatOwner(s.owner) != nil || Self.pullRequest(owner: s.owner) != nil
+        let somebodysHere = Self.chatOwner(s.owner) != nil || Self.pullRequest(owner: s.owner) != nil || Self.e2eServer(owner: s.owner) != nil
         guard theirsFromThePlugin || (cs.isAdmin(chat) && !somebodysHere) else {
             return .reject(somebodysHere ? "`\(dns)` belongs to someone else here; ask them to share it." : "Only operators can import `\(dns)`: it was not made for you.")
         }
         let mine = try cloud.servers(owner: owner).filter { !$0.isGone }
         guard mine.count < cs.maxServers else { return .reject("You have \(mine.count) test servers, the most allowed; delete one first.") }
         if context.dryRun { return Plan(outcome: .planned, message: "would import `\(s.name)`") }
+        // Switchyard's records on it were written by someone else: the new owner's name, nothing shared,
+        // no tag or sample-data wish carried over (changing them rolls the server once).
         var patch = ServerPatch()
         patch.owner = owner
+        if !chat.userName.isEmpty, s.env[Self.ownerNameVariable] != chat.userName { patch.env[Self.ownerNameVariable] = chat.userName }
+        for k in s.env.keys where Self.isOwnVariable(k) && k != Self.ownerNameVariable { patch.env[k] = "" }
+        if chat.userName.isEmpty, s.env[Self.ownerNameVariable] != nil { patch.env[Self.ownerNameVariable] = "" }
         try cloud.update(s.id, patch)
         return Plan(outcome: .done, message: "📥 `\(s.name)` (\(s.url ?? dns)) is yours now: it shows in `\(chat.command) deploy list`, and its notices come to you.")
     }

@@ -21,12 +21,23 @@ extension LabelDeploy {
                                              "MM_SERVICESETTINGS_ENABLETUTORIAL": "false"]
         public var maxAgeHours = 24
 
-        /// `deploy.e2e` for a repository, when it names a label.
+        /// 1 to 20 of `a-z`, `0-9` and inner `-`.
+        static func validSite(_ site: String) -> Bool {
+            let u = Array(site.utf8)
+            guard (1...20).contains(u.count), u.first != UInt8(ascii: "-"), u.last != UInt8(ascii: "-") else { return false }
+            return u.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") }
+        }
+
+        /// `deploy.e2e` for a repository, when it names a label (and valid sites).
         public static func from(config: Config, repo: RepoRef) -> E2ESettings? {
             func v(_ k: String...) -> YAML? { config.value(["deploy", "e2e"] + k, for: repo) }
             guard let label = v("label")?.string, !label.isEmpty else { return nil }
             var s = E2ESettings(label: label)
-            if let x = v("sites")?.strings, !x.isEmpty { s.sites = x.filter { LabelDeploy.validName($0) || $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } } }
+            if let x = v("sites")?.strings { s.sites = x }
+            // Sites name servers and inputs: short DNS labels, each once. A list that breaks this is not
+            // used (nothing is made) rather than trimmed into something nobody asked for.
+            var seen = Set<String>()
+            guard !s.sites.isEmpty, s.sites.allSatisfy({ Self.validSite($0) && seen.insert($0).inserted }) else { return nil }
             if let x = v("version")?.string { s.version = x }
             if let x = v("image")?.string { s.image = x }
             if let x = v("size")?.string { s.size = x }
@@ -51,10 +62,10 @@ extension LabelDeploy {
 
     func e2eName(_ ref: IssueRef, site: String, settings s: Settings) -> String {
         var base = s.serverName(ref)
-        let maxBase = 40 - site.count - 1
+        let maxBase = max(1, 40 - site.count - 1)
         if base.count > maxBase { base = String(base.prefix(maxBase)) }
         while base.hasSuffix("-") { base.removeLast() }
-        return base + "-" + site
+        return (base.isEmpty ? "pr" : base) + "-" + site
     }
 
     /// Every site's server, as the provisioner has it now (deleted ones left out).
@@ -86,7 +97,9 @@ extension LabelDeploy {
         case .unlabeled where e.label?.name == e2e.label:
             let pull = try context.github().pullRequest(ref)
             guard !(pull.labels ?? []).contains(where: { $0.name == e2e.label }) else { return .ignore("the `\(e2e.label)` label is back") }
-            return try e2eTeardown(ref, e2e, why: "the `\(e2e.label)` label was removed", context: context)
+            // Switchyard took the label off after a failure: the other sites go, and the comment keeps saying why.
+            let afterFailure = try context.github().isBot(e.sender.login)
+            return try e2eTeardown(ref, e2e, why: "the `\(e2e.label)` label was removed", context: context, keepComment: afterFailure)
         case .closed:
             let servers = try e2eTeardown(ref, e2e, why: e.pullRequest.merged == true ? "the pull request was merged" : "the pull request was closed", context: context)
             guard servers.outcome != .ignored else { return nil }
@@ -137,6 +150,7 @@ extension LabelDeploy {
     /// A provisioner event for one of a PR's E2E servers.
     func e2eServerChanged(_ ref: IssueRef, site: String, server: TestServer, newState: String, context: CapabilityContext) throws -> Plan {
         guard server.state == newState else { return .ignore("\(server.name) is \(server.state) now; the \(newState) event is stale") }
+        if context.dryRun { return Plan(outcome: .planned, message: "would act on \(server.name) being \(newState)") }
         let s = Settings(config: context.config, repo: ref.repo)
         guard let e2e = E2ESettings.from(config: context.config, repo: ref.repo) else { return .ignore("end-to-end servers are not configured for \(ref.repo.fullName)") }
         let cloud = try cloudProvisioner(context)
@@ -164,31 +178,40 @@ extension LabelDeploy {
     /// Every site is stable: a deployment to `e2e-pr-<n>` at the head, its payload the sites' URLs, and
     /// a `success` status, once per head (a replay finds it there and does nothing).
     func e2eHandOver(_ ref: IssueRef, _ e2e: E2ESettings, servers: [String: TestServer], context: CapabilityContext) throws -> Plan {
+        if context.dryRun { return Plan(outcome: .planned, message: "would hand the end-to-end servers of #\(ref.number) over") }
         let github = try context.github()
         let pull = try github.pullRequest(ref)
-        let urls = JSON.object(Dictionary(uniqueKeysWithValues: e2e.sites.compactMap { site in servers[site]?.url.map { (site, JSON.string($0)) } }))
+        let urls = JSON.object(Dictionary(e2e.sites.compactMap { site in servers[site]?.url.map { (site, JSON.string($0)) } }, uniquingKeysWith: { a, _ in a }))
         let env = Self.e2eEnvironment(ref)
         let path = APIPath.repo(ref.repo) / "deployments"
-        let latest = try JSON.parse(try github.send("GET", path, query: [("environment", env), ("sha", pull.head.sha), ("per_page", "1")]).body)
-        let done = try latest[0].map { d -> Bool in
-            guard d["payload"]?["servers"] == urls, let id = d["id"]?.int else { return false }
-            let last = try JSON.parse(try github.send("GET", path / id / "statuses", query: [("per_page", "1")]).body)
-            return last[0]?["state"]?.string == "success"
-        } ?? false
+        func mine() throws -> JSON? {
+            // The newest deployment at this head naming these servers; one an earlier, cut-short hand-over
+            // made (created, its status lost) is finished rather than made again.
+            let list = try JSON.parse(try github.send("GET", path, query: [("environment", env), ("sha", pull.head.sha), ("per_page", "5")]).body)
+            return list.array?.first { $0["payload"]?["servers"] == urls }
+        }
         let body = Self.e2eBody(e2e, servers: servers, note: "✅ The end-to-end servers are ready; the run has been asked for.")
-        if done { return .perform([.upsertComment(issue: ref, body: body, marker: Self.e2eMarker)], message: "the end-to-end servers of #\(ref.number) were handed over already") }
-        let created = try JSON.parse(try github.send("POST", path, json: [
-            "ref": .string(pull.head.sha), "environment": .string(env), "auto_merge": false, "required_contexts": [],
-            "transient_environment": true, "description": "End-to-end servers", "payload": ["servers": urls],
-        ]).body)
-        guard let id = created["id"]?.int else { throw SwitchyardError.upstream("GitHub's answer to the deployment had no id") }
-        try setDeploymentStatus(path / id, state: "success", url: servers[e2e.sites[0]]?.url, description: "End-to-end servers ready", github: github)
+        var id = try mine()?["id"]?.int
+        if let id {
+            let last = try JSON.parse(try github.send("GET", path / id / "statuses", query: [("per_page", "1")]).body)
+            if last[0]?["state"]?.string == "success" {
+                return .perform([.upsertComment(issue: ref, body: body, marker: Self.e2eMarker)], message: "the end-to-end servers of #\(ref.number) were handed over already")
+            }
+        } else {
+            let created = try JSON.parse(try github.send("POST", path, json: [
+                "ref": .string(pull.head.sha), "environment": .string(env), "auto_merge": false, "required_contexts": [],
+                "transient_environment": true, "description": "End-to-end servers", "payload": ["servers": urls],
+            ], alreadyDone: { try mine().map { _ in HTTPResponse(status: 201) } }).body)
+            id = try created["id"]?.int ?? mine()?["id"]?.int
+        }
+        guard let id else { throw SwitchyardError.upstream("GitHub's answer to the deployment had no id") }
+        try setDeploymentStatus(path / id, state: "success", url: e2e.sites.first.flatMap { servers[$0]?.url }, description: "End-to-end servers ready", github: github)
         return .perform([.upsertComment(issue: ref, body: body, marker: Self.e2eMarker)],
                         message: "end-to-end servers of #\(ref.number) handed over (deployment \(id))")
     }
 
     /// The label went or the PR closed: every site is deleted.
-    func e2eTeardown(_ ref: IssueRef, _ e2e: E2ESettings, why: String, context: CapabilityContext) throws -> Plan {
+    func e2eTeardown(_ ref: IssueRef, _ e2e: E2ESettings, why: String, context: CapabilityContext, keepComment: Bool = false) throws -> Plan {
         let cloud = try cloudProvisioner(context)
         let live = try e2eServers(ref, e2e, cloud: cloud)
         guard !live.isEmpty else { return .ignore("no end-to-end servers for #\(ref.number)") }
@@ -199,8 +222,8 @@ extension LabelDeploy {
         if let id = try JSON.parse(try github.send("GET", path, query: [("environment", Self.e2eEnvironment(ref)), ("per_page", "1")]).body)[0]?["id"]?.int {
             try setDeploymentStatus(path / id, state: "inactive", url: nil, description: "End-to-end servers deleted", github: github)
         }
-        return .perform([.upsertComment(issue: ref, body: "### End-to-end servers\n\n🗑️ Deleted " + live.values.map { "`\($0.name)`" }.sorted().joined(separator: ", ") + ": \(why).",
-                                        marker: Self.e2eMarker)],
+        let note = "### End-to-end servers\n\n🗑️ Deleted " + live.values.map { "`\($0.name)`" }.sorted().joined(separator: ", ") + ": \(why)."
+        return .perform(keepComment ? [] : [.upsertComment(issue: ref, body: note, marker: Self.e2eMarker)],
                         message: "deleting the end-to-end servers of #\(ref.number)")
     }
 

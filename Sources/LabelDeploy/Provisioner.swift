@@ -21,6 +21,7 @@ public struct TestServer: Sendable, Equatable {
     public var deleteAt: Int64 = 0
     /// When it was asked for (ms).
     public var createAt: Int64 = 0
+    public var filestore: String = ""
     /// When the provisioner will delete it (ms; 0: never).
     public var scheduledDeletion: Int64 = 0
 
@@ -368,7 +369,7 @@ public final class CloudProvisioner: EnvironmentBackend, @unchecked Sendable {
                           size: j["Size"]?.string ?? "", dns: dns, env: env,
                           annotations: (j["Annotations"]?.array ?? []).compactMap { $0["Name"]?.string ?? $0.string },
                           deletionLocked: j["DeletionLocked"]?.bool ?? false,
-                          deleteAt: Int64(j["DeleteAt"]?.int ?? 0), createAt: Int64(j["CreateAt"]?.int ?? 0), scheduledDeletion: Int64(j["ScheduledDeletionTime"]?.int ?? 0))
+                          deleteAt: Int64(j["DeleteAt"]?.int ?? 0), createAt: Int64(j["CreateAt"]?.int ?? 0), filestore: j["Filestore"]?.string ?? "", scheduledDeletion: Int64(j["ScheduledDeletionTime"]?.int ?? 0))
     }
 }
 

@@ -44,7 +44,8 @@ struct Registry {
         }
         switch r.status {
         case 200:
-            guard let d = r.header("Docker-Content-Digest"), d.hasPrefix("sha256:"), d.utf8.count == 71 else {
+            guard let d = r.header("Docker-Content-Digest"), d.hasPrefix("sha256:"), d.utf8.count == 71,
+                  d.utf8.dropFirst(7).allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
                 throw SwitchyardError.upstream("the registry named no digest for \(repository):\(tag)")
             }
             return .digest(d)

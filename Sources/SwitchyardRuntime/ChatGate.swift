@@ -52,7 +52,10 @@ extension CapabilityContext {
                 logger.warning("Mattermost did not give the user's e-mail address", ["status": .int(r.status)])
                 return nil
             }
-            return (try? JSON.parse(r.body))?["email"]?.string
+            // An address the user typed and nobody confirmed proves nothing about them.
+            let j = try? JSON.parse(r.body)
+            if j?["email_verified"]?.bool == false { return nil }
+            return j?["email"]?.string
         case .slack:
             guard let token = settings.slackBotToken, Self.isPlainID(chat.userID) else {
                 logger.warning("chat.allowed-email-domains needs SLACK_BOT_TOKEN (scope users:read.email)")
@@ -65,6 +68,7 @@ extension CapabilityContext {
                 logger.warning("Slack did not give the user's e-mail address", ["status": .int(r.status)])
                 return nil
             }
+            if j["user"]?["is_email_confirmed"]?.bool == false { return nil }
             return j["user"]?["profile"]?["email"]?.string
         }
     }

@@ -61,7 +61,8 @@ extension GitHubEmulator {
     public func deploymentStatusEvent(_ fullName: String, id: Int) -> JSON {
         guard let repo = repo(fullName), let d = deployments(fullName).first(where: { $0.id == id }), let last = d.statuses.last else { return .null }
         return ["action": "created", "deployment_status": ["state": .string(last.state), "environment": .string(d.environment),
-                                                           "environment_url": last.environmentURL.map(JSON.string) ?? .null],
+                                                           "environment_url": last.environmentURL.map(JSON.string) ?? .null,
+                                                           "creator": userJSON("switchyard[bot]")],
                 "deployment": deploymentJSON(d, repo), "repository": repoJSON(fullName), "sender": userJSON("switchyard[bot]"),
                 "installation": ["id": 4242]]
     }

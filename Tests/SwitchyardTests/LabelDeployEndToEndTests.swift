@@ -895,7 +895,7 @@ struct LabelDeployBackendTests {
     }
 
     @Test func chatSharingImportStatusAndDeletedElsewhere() throws {
-        let lab = try Lab(config: "chat:\n  deploy:\n    domain: cloud.example.com\n    latest: \"10.2.0\"\n    admins: [mattermost:ops]\n")
+        let lab = try Lab(config: "chat:\n  deploy:\n    domain: cloud.example.com\n    latest: \"10.2.0\"\n    admins: [mattermost:u-ops]\n")
         func text(_ r: Support.Run) -> String { r.json?["text"]?.string ?? r.stdout }
         _ = try lab.chat("deploy create shared-one")
         try lab.settle()
@@ -975,6 +975,17 @@ struct LabelDeployBackendTests {
         for run in runs { #expect(!run.stdout.contains(admin.password) && !run.stderr.contains(admin.password) && !run.stdout.contains(user.password)) }
         lab.assertNoSecretsReachedGitHub([admin.password, user.password])
 
+        // The same "ready" delivered again, late: the passwords in use are not changed.
+        let stable = try #require(lab.prov.all.first { $0.name == "ready-one" })
+        let replay: JSON = ["headers": ["content-type": "application/json", "x-provisioner-token": .string(LabelDeployEndToEndTests.webhookToken)],
+                            "body": .string(String(decoding: (["id": .string(stable.id), "type": "installation", "new_state": "stable", "old_state": "creation-in-progress",
+                                                               "event_id": "late-1", "timestamp": 1, "extra_data": ["Name": "ready-one"]] as JSON).encoded().utf8, as: UTF8.self))]
+        r = try Support.run("label-deploy", environment: lab.environment, stdin: Array(replay.encoded().utf8))
+        #expect(lab.prov.all.first { $0.name == "ready-one" }?.users["admin"]?.password == admin.password, "\(r.stdout)")
+        #expect(lab.notices.messages.last?.text.contains("were sent when it first came up") == true)
+        // Names of pull requests' servers are not for chat.
+        r = try lab.chat("deploy create widgets-pr-7")
+        #expect(r.json?["text"]?.string?.contains("kept for pull requests") == true, "\(r.stdout)")
         // A Slack owner: the hook posts to a channel, so no logins are made and the notice says how.
         lab.extra["SLACK_SIGNING_SECRET"] = "slack-signing-5150"
         let ts = Int(Date().timeIntervalSince1970)
@@ -1118,12 +1129,22 @@ struct LabelDeployBackendTests {
         r = try e2eTrigger("deployment_status", forged)
         #expect(r.json?["message"]?.string?.contains("not made by Switchyard") == true, "\(r.stdout)")
         #expect(lab.gh.workflowRuns(full).count == 1)
+        // A `/e2e-test` comment runs on the same servers.
+        let id = lab.gh.addComment(full, issue: 1, user: "maint-mona", body: "/e2e-test")
+        _ = lab.gh.completeRun(run.id, conclusion: "success")
+        r = try e2eTrigger("issue_comment", lab.gh.commentEvent(full, commentID: id))
+        #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)\(r.stderr)")
+        #expect(lab.gh.workflowRuns(full).last?.inputs["SITE_2_URL"] == "https://widgets-pr-1-site-2.test.example.com")
         // The label goes: every site is deleted, the environment is inactive.
         r = try lab.pr("unlabeled", label: "E2E/Run")
         #expect(r.json?["outcome"]?.string == "done", "\(r.stdout)")
         try lab.settle()
         #expect(lab.prov.all.filter { $0.owner.contains("/e2e/") }.allSatisfy { $0.state == "deleted" })
         #expect(lab.gh.deployments(full).last { $0.environment == "e2e-pr-1" }?.statuses.last?.state == "inactive")
+        // A late delivery of the old hand-over starts nothing: the label is gone and the deployment inactive.
+        let runsBefore = lab.gh.workflowRuns(full).count
+        r = try e2eTrigger("deployment_status", handOver)
+        #expect(r.json?["outcome"]?.string == "ignored" && lab.gh.workflowRuns(full).count == runsBefore, "\(r.stdout)")
         // Asked again and forgotten: the reconcile schedule deletes servers past their age.
         _ = try lab.pr("labeled", label: "E2E/Run")
         try lab.settle()

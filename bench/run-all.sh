@@ -96,6 +96,38 @@ if [ -z "${FUNCTIONS:-}" ] || [[ " ${functions[*]} " == *" sla-check "* ]]; then
   printf '| %-22s | %6.3f ms |\n' "with the policy" "$ms1"
   printf 'The policy adds %.3f ms per event.\n\n' "$(awk -v a="$ms1" -v b="$ms0" 'BEGIN {print a - b}')"
 fi
+# Comments: a normal one against one of GitHub's maximum length (65,536 characters) whose every line
+# starts with `/`, through the functions that read commands. The grammar works on the bytes, so the
+# long one should cost at most 1.5× the normal one.
+python3 - "$out" "$secret" <<'PY'
+import hashlib, hmac, json, sys
+out, secret = sys.argv[1], sys.argv[2].encode()
+base = json.load(open("../shared/corpus/github-webhooks/issue_comment.created.json"))
+line = "/note this line starts with a slash and asks for nothing\n"
+for name, body in [("normal", "Looks good to me, thanks!\n\n/update-branch"), ("long", (line * (65536 // len(line) + 1))[:65536])]:
+    p = json.loads(json.dumps(base)); p["comment"]["body"] = body
+    raw = json.dumps(p, separators=(",", ":")).encode()
+    open(f"{out}/comment-{name}.json", "wb").write(raw)
+    open(f"{out}/comment-{name}.sig", "w").write("sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest())
+PY
+comment_ms() {  # comment_ms <function> <normal|long>: median ms per exec in CGI mode (dry run: no network)
+  local f=$1 name=$2 input=$out/comment-$2.json fn=()
+  local -a env=(GITHUB_WEBHOOK_SECRET=$secret SWITCHYARD_LOG_LEVEL=error GITHUB_API_URL=http://127.0.0.1:9 SWITCHYARD_DRY_RUN=1
+                SWITCHYARD_FUNCTIONS_DIR="$(pwd)/functions" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST CONTENT_TYPE=application/json
+                CONTENT_LENGTH=$(stat -c %s "$input") HTTP_X_GITHUB_EVENT=issue_comment HTTP_X_GITHUB_DELIVERY=bench
+                HTTP_X_HUB_SIGNATURE_256=$(cat "$out/comment-$name.sig"))
+  for ((i = 0; i < rounds; i++)); do read -r b _ _ < <(env -i "${env[@]}" "$out/runloop" "$runs" "$input" "$bin/$f"); fn+=("$b"); done
+  median "${fn[@]}"
+}
+echo "Comments: a normal comment against a 65,536-character one whose every line starts with /, CGI, median of $rounds rounds × $runs execs"
+printf '| %-15s | %9s | %9s | %7s |\n' function normal "max length" ratio
+printf '|%s|%s|%s|%s|\n' "-----------------" "-----------" "-----------" "---------"
+for f in update-branch slash-dispatch cherry-pick e2e-trigger; do
+  [ -z "${FUNCTIONS:-}" ] || [[ " ${functions[*]} " == *" $f "* ]] || continue
+  a=$(comment_ms "$f" normal); b=$(comment_ms "$f" long)
+  printf '| %-15s | %6.3f ms | %6.3f ms | %6.2f× |\n' "$f" "$a" "$b" "$(awk -v a="$b" -v b="$a" 'BEGIN {print a / b}')"
+done
+echo
 echo "Size: release binaries as shipped (stripped); each needs no shared library"
 printf '| %-15s | %10s |\n' binary stripped
 printf '|%s|%s|\n' "-----------------" "------------"

@@ -127,7 +127,7 @@ public struct CherryPick: Sendable {
 
     /// The commands in one comment: targets added and targets cancelled, in order.
     public static func commands(in body: String) -> [(cancel: Bool, targets: [String])] {
-        commands(CommandGrammar.commands(inComment: body).filter { $0.name == name })
+        commands(CommandGrammar.scan(body, keeping: [name]).commands)
     }
 
     static func commands(_ cmds: [Command]) -> [(cancel: Bool, targets: [String])] {

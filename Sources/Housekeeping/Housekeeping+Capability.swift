@@ -11,7 +11,7 @@ extension Housekeeping: Capability {
         case .pullRequest(let e):
             return try pullRequest(e, context: context)
         case .issueComment(let e):
-            if let c = CommentTrigger(event), CommandGrammar.commands(inComment: c.body).contains(where: { $0.name == "autoassign" }) {
+            if let c = CommentTrigger(event), !CommandGrammar.scan(c.body, keeping: ["autoassign"]).commands.isEmpty {
                 return try autoassign(c, context: context)
             }
             // Activity on a stale PR lifts the stale label.

@@ -80,12 +80,13 @@ public struct SlashDispatch: Capability {
 
     public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {
         let comment = CommentTrigger(event)
-        let found = comment.map { CommandGrammar.commands(inComment: $0.body) } ?? []
+        // Whether the comment holds any command at all, counted on the bytes (nothing is read as text yet).
+        let hasCommands = comment.map { CommandGrammar.scan($0.body, keeping: []).requests > 0 } ?? false
         // Commands need their documentation (aliases, default permissions); a plain event needs only the triggers.
-        let table = try table(triggersOnly: found.isEmpty)
+        let table = try table(triggersOnly: !hasCommands)
         var commands: [Command] = []
         var notes: [String] = []
-        if let c = comment, !found.isEmpty {
+        if let c = comment, hasCommands {
             // The shared rules: bots, Switchyard itself, blocked users, edits, and the request cap.
             let known = Set(table.manifests.flatMap { $0.commandNames })
             switch try context.commands(in: c, named: known) {

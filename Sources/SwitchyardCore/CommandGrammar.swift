@@ -13,6 +13,74 @@ public enum CommandGrammar {
     /// starts with `/` is read as text, so a long comment costs about as much as reading it once.
     public static func commands(inComment body: String) -> [Command] {
         var result: [Command] = []
+        forEachCommandLine(body) { line in
+            if let command = parse(line) { result.append(command) }
+        }
+        return result
+    }
+
+    /// What a comment asks of one function: its commands among `names`, and how many requests the
+    /// whole comment makes (every command counts once per argument, at least once). Commands of other
+    /// names are counted on the bytes where they are plain ASCII, without being read as text.
+    public static func scan(_ body: String, keeping names: Set<String>) -> (commands: [Command], requests: Int) {
+        var mine: [Command] = []
+        var requests = 0
+        forEachCommandLine(body) { line in
+            // The name, on the bytes (after the `/`).
+            var i = 1
+            while i < line.count, isNameByte(line[i]) { i += 1 }
+            guard i > 1, isLetter(line[1]) else { return }
+            let name = normalizedName(UnsafeBufferPointer(rebasing: line[1..<i]))
+            if !names.contains(name), let count = plainArgumentCount(UnsafeBufferPointer(rebasing: line[i...])) {
+                requests += max(1, count)
+                return
+            }
+            guard let command = parse(line) else { return }
+            requests += max(1, command.arguments.count)
+            if names.contains(command.name) { mine.append(command) }
+        }
+        return (mine, requests)
+    }
+
+    static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Command? {
+        let text = blankInlineCode(Substring(String(decoding: line, as: UTF8.self)))
+        guard text.hasPrefix("/") else { return nil }
+        return parseLine(text.dropFirst())
+    }
+
+    static func normalizedName(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(decoding: bytes.map { b in b == UInt8(ascii: "_") ? UInt8(ascii: "-") : (b >= 0x41 && b <= 0x5A ? b + 0x20 : b) }, as: UTF8.self)
+    }
+
+    /// The number of non-option arguments after a command's name, when the rest of the line is plain
+    /// ASCII with no quote, backslash or backtick; nil when it is not (then it is read as text), or
+    /// when the name does not end at white space (not a command at all: nil too, and `parse` says so).
+    static func plainArgumentCount(_ rest: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard rest.allSatisfy({ $0 < 0x80 && $0 != 0x22 && $0 != 0x27 && $0 != 0x5C && $0 != 0x60 }) else { return nil }
+        if let first = rest.first, !isSpace(first) { return nil }
+        var count = 0, i = 0
+        while i < rest.count {
+            while i < rest.count, isSpace(rest[i]) { i += 1 }
+            guard i < rest.count else { break }
+            let start = i
+            while i < rest.count, !isSpace(rest[i]) { i += 1 }
+            if !isOption(UnsafeBufferPointer(rebasing: rest[start..<i])) { count += 1 }
+        }
+        return count
+    }
+
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
+
+    /// `option(_:)` on ASCII bytes: `KEY=…` with a key of letters, digits, `_`, `.`, `-`, starting with a letter or `_`.
+    static func isOption(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let eq = token.firstIndex(of: UInt8(ascii: "=")), eq > 0 else { return false }
+        guard isLetter(token[0]) || token[0] == UInt8(ascii: "_") else { return false }
+        return token[..<eq].allSatisfy { isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
+    }
+
+    /// Calls `visit` with every line that can hold a command: not in a fence or an indented code
+    /// block, not in an HTML comment, starting (after up to three spaces) with `/`.
+    static func forEachCommandLine(_ body: String, _ visit: (UnsafeBufferPointer<UInt8>) -> Void) {
         var fence: (char: UInt8, length: Int)? = nil
         let bytes = visibleBytes(body)
         bytes.withUnsafeBufferPointer { buf in
@@ -37,12 +105,9 @@ public enum CommandGrammar {
                 if fence != nil { continue }
                 if indent >= 4 || raw.first == 0x09 { continue }   // indented code block
                 guard line.first == UInt8(ascii: "/") else { continue }   // quoted replies (`>`) and prose alike
-                let text = blankInlineCode(Substring(String(decoding: line, as: UTF8.self)))
-                guard text.hasPrefix("/") else { continue }
-                if let command = parseLine(text.dropFirst()) { result.append(command) }
+                visit(line)
             }
         }
-        return result
     }
 
     /// Parses chat text such as `update-branch org/repo#123` (a leading `/` is allowed).
@@ -63,6 +128,10 @@ public enum CommandGrammar {
     /// Splits arguments on white space, honouring "double" and 'single' quotes and backslash escapes.
     /// Walks Unicode scalars (not grapheme clusters): quotes, backslashes and spaces are single scalars.
     public static func tokenize(_ text: Substring) throws(SwitchyardError) -> [String] {
+        // Plain ASCII without quotes or backslashes, the usual case: split on the bytes.
+        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x22 && $0 != 0x27 && $0 != 0x5C }) {
+            return text.utf8.split(whereSeparator: { $0 == 0x20 || (0x09...0x0D).contains($0) }).map { String(Substring($0)) }
+        }
         var tokens: [String] = []
         var current = String.UnicodeScalarView()
         var inToken = false
@@ -82,7 +151,7 @@ public enum CommandGrammar {
                 inToken = true
             } else if ch == "\\" {
                 escaping = true; inToken = true
-            } else if ch.properties.isWhitespace {
+            } else if ch.isASCII ? (ch.value == 0x20 || (0x09...0x0D).contains(ch.value)) : ch.properties.isWhitespace {
                 if inToken { tokens.append(String(current)); current = String.UnicodeScalarView(); inToken = false }
             } else {
                 current.append(ch); inToken = true
@@ -105,11 +174,19 @@ public enum CommandGrammar {
     // MARK: - Helpers
 
     static func parseLine(_ text: Substring) -> Command? {
-        let name = text.prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
-        guard let first = name.first, first.isLetter else { return nil }
-        let rest = text.dropFirst(name.count)
-        if let next = rest.first, !next.isWhitespace { return nil }   // `/path/like/this`, `/cmd:`
-        let line = "/" + String(text).trimmingTrailingWhitespace()
+        // The name is ASCII: found on the bytes, without walking grapheme clusters.
+        let u = text.utf8
+        var i = u.startIndex
+        while i < u.endIndex, isNameByte(u[i]) { i = u.index(after: i) }
+        guard i > u.startIndex, isLetter(u[u.startIndex]) else { return nil }
+        let name = text[..<i]
+        let rest = text[i...]
+        if i < u.endIndex {
+            let b = u[i]
+            let white = b < 0x80 ? (b == 0x20 || (0x09...0x0D).contains(b)) : rest.first!.isWhitespace
+            if !white { return nil }   // `/path/like/this`, `/cmd:`
+        }
+        let line = "/" + trimmedTrailing(text)
         do {
             return Command(name: String(name), tokens: try tokenize(rest), line: line)
         } catch {
@@ -117,39 +194,55 @@ public enum CommandGrammar {
         }
     }
 
+    static func isNameByte(_ b: UInt8) -> Bool { isLetter(b) || (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") }
+    static func isLetter(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) }
+
+    /// `text` without trailing white space: ASCII on the bytes, anything else as characters.
+    static func trimmedTrailing(_ text: Substring) -> String {
+        let u = text.utf8
+        var end = u.endIndex
+        while end > u.startIndex {
+            let b = u[u.index(before: end)]
+            guard b == 0x20 || (0x09...0x0D).contains(b) else { break }
+            end = u.index(before: end)
+        }
+        let cut = text[..<end]
+        if let last = cut.utf8.last, last >= 0x80 { return String(cut).trimmingTrailingWhitespace() }
+        return String(cut)
+    }
+
     /// The body's bytes with CRLF and lone CR folded to LF and HTML comments removed (a comment may
     /// span lines; an unclosed one hides the rest).
     static func visibleBytes(_ body: String) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(body.utf8.count)
-        var it = body.utf8.makeIterator()
-        var pending: UInt8? = nil
-        var inComment = false
-        var window: (UInt8, UInt8, UInt8) = (0, 0, 0)   // the last three bytes, to find `-->`
-        func next() -> UInt8? {
-            let b: UInt8
-            if let p = pending { pending = nil; b = p } else if let x = it.next() { b = x } else { return nil }
-            if b == 0x0D {
-                if let n = it.next(), n != 0x0A { pending = n }
-                return 0x0A
+        var body = body
+        return body.withUTF8 { src in
+            var out: [UInt8] = []
+            out.reserveCapacity(src.count)
+            var i = 0
+            var inComment = false
+            var commentStart = 0
+            while i < src.count {
+                var b = src[i]
+                i += 1
+                if b == 0x0D {
+                    if i < src.count, src[i] == 0x0A { i += 1 }
+                    b = 0x0A
+                }
+                if inComment {
+                    // `-->` ends it: the two bytes before this `>` (CR folding never makes a `-`).
+                    if b == 0x3E, i >= 3, src[i - 2] == 0x2D, src[i - 3] == 0x2D, commentStart <= i - 3 { inComment = false }
+                    continue
+                }
+                out.append(b)
+                // `<!--` just completed: drop it and skip to its `-->`.
+                if b == 0x2D, out.count >= 4, out[out.count - 4] == 0x3C, out[out.count - 3] == 0x21, out[out.count - 2] == 0x2D {
+                    out.removeLast(4)
+                    inComment = true
+                    commentStart = i
+                }
             }
-            return b
+            return out
         }
-        while let b = next() {
-            if inComment {
-                window = (window.1, window.2, b)
-                if window == (0x2D, 0x2D, 0x3E) { inComment = false }
-                continue
-            }
-            out.append(b)
-            // `<!--` just completed: drop it and skip to its `-->`.
-            if b == 0x2D, out.count >= 4, out[out.count - 4] == 0x3C, out[out.count - 3] == 0x21, out[out.count - 2] == 0x2D {
-                out.removeLast(4)
-                inComment = true
-                window = (0, 0, 0)
-            }
-        }
-        return out
     }
 
     static func fenceMarker(_ line: UnsafeBufferPointer<UInt8>) -> (char: UInt8, length: Int)? {

@@ -51,8 +51,8 @@ extension CapabilityContext {
     /// from Switchyard itself, never from blocked users, and at most `requestLimit` requests (counted
     /// over every command in the comment, so that functions deployed side by side agree).
     public func commands(in comment: CommentTrigger, named names: Set<String>) throws -> CommentCommands {
-        let all = CommandGrammar.commands(inComment: comment.body)
-        let mine = all.filter { names.contains($0.name) }
+        let scanned = CommandGrammar.scan(comment.body, keeping: Set(names.map(CommandGrammar.normalize)))
+        let mine = scanned.commands
         guard !mine.isEmpty else { return .ignore("no \(names.sorted().map { "/" + $0 }.joined(separator: " or ")) command in the comment") }
         if comment.author.isBot || comment.sender.isBot { return .ignore("comments by bots never trigger commands") }
         // Switchyard's own comments carry markers; a marker in anyone else's comment is ordinary text.
@@ -68,7 +68,7 @@ extension CapabilityContext {
             }
         }
         let limit = requestLimit(in: comment.repository)
-        let requests = all.reduce(0) { $0 + max(1, $1.arguments.count) }
+        let requests = scanned.requests
         if requests > limit {
             let issue = IssueRef(repo: comment.repository, number: comment.number)
             let text = "@\(comment.author.login) this comment asks for \(requests) things at once; at most \(limit) are taken from one comment, so none of them was run. Split it into smaller comments."

@@ -154,7 +154,12 @@ struct CommandGrammarDifferentialTests {
             let new = CommandGrammar.commands(inComment: body)
             let old = ReferenceGrammar.commands(inComment: body)
             #expect(new == old, "\(body.debugDescription)")
-            if new != old { return }
+            // The byte-level count of a comment's requests, for any set of names kept.
+            let keep: Set<String> = Bool.random(using: &rng) ? ["update-branch"] : ["e2e-test", "cherry-pick"]
+            let scanned = CommandGrammar.scan(body, keeping: keep)
+            #expect(scanned.commands == old.filter { keep.contains($0.name) }, "\(body.debugDescription)")
+            #expect(scanned.requests == old.reduce(0) { $0 + max(1, $1.arguments.count) }, "\(body.debugDescription)")
+            if new != old || scanned.requests != old.reduce(0, { $0 + max(1, $1.arguments.count) }) { return }
         }
     }
 }

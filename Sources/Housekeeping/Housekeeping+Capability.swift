@@ -39,7 +39,7 @@ extension Housekeeping: Capability {
             // A reviewer no longer asked may be what an auto-merge PR waited for.
             return try autoMerge(ref, context: context, announce: false)
         }
-        let handled: [EventAction] = [.opened, .reopened, .synchronize, .readyForReview, .labeled, .unlabeled, .closed, .edited]
+        let handled: [EventAction] = [.opened, .reopened, .synchronize, .readyForReview, .labeled, .unlabeled, .closed]
         guard handled.contains(e.action) else { return .ignore("pull_request.\(e.action) needs no housekeeping") }
         // A mistake in the rules or the welcome must not quietly widen them: say so, do nothing of them.
         if let problem = s.problems.first {

@@ -72,7 +72,9 @@ extension Housekeeping {
             r.to = when?["to"]?.string
             r.labels = when?["labels"]?.strings ?? []
             if let e = when?["events"]?.strings {
-                let known: Set<String> = ["opened", "reopened", "synchronize", "ready_for_review", "labeled", "unlabeled", "edited"]
+                // Edits are not among them: routing every title or body edit to housekeeping would cost
+                // every repository an invocation per edit for a rule few would write.
+                let known: Set<String> = ["opened", "reopened", "synchronize", "ready_for_review", "labeled", "unlabeled"]
                 if let bad = e.first(where: { !known.contains($0) }) { return .failure("\(at) (\(name)): `\(bad)` is not a pull_request action rules are looked at on") }
                 r.events = e
             }

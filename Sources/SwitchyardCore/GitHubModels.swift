@@ -213,7 +213,7 @@ public enum GitHubDecoder {
         return d
     }
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
-        try make().decode(type, from: Data(bytes))
+        try JSONValueDecoder().decode(type, from: bytes)
     }
 }
 

@@ -68,7 +68,7 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Express
 extension JSON {
     /// Parses JSON bytes. Throws `SwitchyardError.badRequest` on malformed input.
     public static func parse(_ bytes: some Collection<UInt8>) throws -> JSON {
-        do { return try JSONDecoder().decode(JSON.self, from: Data(bytes)) }
+        do { return try JSONReader.parse(bytes) }
         catch { throw SwitchyardError.badRequest("the body is not valid JSON") }
     }
 

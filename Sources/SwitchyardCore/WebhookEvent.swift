@@ -93,18 +93,16 @@ public enum WebhookEvent: Sendable, Equatable {
     /// Decodes `body` as the event `name` (the `X-GitHub-Event` header).
     /// Throws `SwitchyardError.badRequest` naming the first field that did not fit.
     public static func decode(name: String, body: some Collection<UInt8>) throws -> WebhookEvent {
-        let d = GitHubDecoder.make()
-        let data = Data(body)
         do {
+            let json = try JSON.parse(body)
             switch name {
-            case "pull_request": return .pullRequest(try d.decode(PullRequestEvent.self, from: data))
-            case "issue_comment": return .issueComment(try d.decode(IssueCommentEvent.self, from: data))
-            case "pull_request_review": return .pullRequestReview(try d.decode(PullRequestReviewEvent.self, from: data))
-            case "pull_request_review_comment":
-                return .pullRequestReviewComment(try d.decode(PullRequestReviewCommentEvent.self, from: data))
-            case "ping": return .ping(try d.decode(PingEvent.self, from: data))
-            case "installation": return .installation(try d.decode(InstallationEvent.self, from: data))
-            default: return .other(name: name, payload: try JSON.parse(body))
+            case "pull_request": return .pullRequest(try PullRequestEvent(json: json))
+            case "issue_comment": return .issueComment(try IssueCommentEvent(json: json))
+            case "pull_request_review": return .pullRequestReview(try PullRequestReviewEvent(json: json))
+            case "pull_request_review_comment": return .pullRequestReviewComment(try PullRequestReviewCommentEvent(json: json))
+            case "ping": return .ping(try PingEvent(json: json))
+            case "installation": return .installation(try InstallationEvent(json: json))
+            default: return .other(name: name, payload: json)
             }
         } catch let e as SwitchyardError {
             throw e

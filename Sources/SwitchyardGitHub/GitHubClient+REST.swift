@@ -25,7 +25,11 @@ extension GitHubClient: PermissionReading, PlanPerforming {
     // MARK: Pull requests
 
     public func pullRequest(_ pull: IssueRef) throws -> GitHub.PullRequest {
-        try get(GitHub.PullRequest.self, .repo(pull.repo) / "pulls" / pull.number)
+        // Read field by field (no Codable): almost every function reads the PR it acts on.
+        let path = APIPath.repo(pull.repo) / "pulls" / pull.number
+        let r = try send("GET", path)
+        do { return try GitHub.PullRequest(json: try JSON.parse(r.body)) }
+        catch { throw SwitchyardError.upstream("GitHub's answer to \(path.text) could not be read", detail: "\(error)") }
     }
 
     /// `GET /repos/{o}/{r}/compare/{base}...{head}`: how far `head` is ahead of and behind `base`.

@@ -2,7 +2,8 @@
 # Every benchmark in one command, as ratios against floors measured in the same run:
 #  1. cold start of every function in CGI, pipe and OpenFaaS modes on a signed 25 KB pull_request.edited it
 #     verifies, decodes and ignores, against a C program that reads stdin and writes a line;
-#  2. CGI throughput and p99 under nginx + fcgiwrap (wrk) against a C CGI program;
+#  2. CGI throughput and p99 under nginx + fcgiwrap (wrk) against a C CGI program, update-branch and then
+#     every function on a pull_request.edited they decode or ignore;
 #  3. warm Lambda invocations through a local Runtime API, against the same loop in C with libcurl.
 # Usage: bench/run-all.sh [runs-per-round] [rounds]   (default 100 × 3; about 3 minutes after the build)
 # FUNCTIONS="a b" and MODES="cgi pipe" narrow the cold-start table; SKIP_LOAD=1 skips the load run.
@@ -145,7 +146,7 @@ if [ "${SKIP_LOAD:-}" = 1 ]; then
   :
 elif command -v wrk >/dev/null && [ -x /usr/sbin/nginx ] && [ -x /usr/sbin/fcgiwrap ]; then
   swift build --product load-test >/dev/null
-  .build/debug/load-test --seconds 10 --bin "$bin"
+  .build/debug/load-test --seconds 10 --bin "$bin" --all
 else
   echo "CGI throughput: skipped (needs wrk, nginx and fcgiwrap)"
 fi

@@ -7,8 +7,10 @@ import SwitchyardTesting
 /// Load under a real CGI server: wrk against nginx + fcgiwrap hosting update-branch (signed webhooks
 /// it plans in dry-run, with GitHub App auth against the emulator) and, in the same run, a C CGI
 /// program that reads the body and writes a line (the floor for this architecture).
-/// Usage: load-test [--seconds N] [--connections N] [--bin DIR]
-var seconds = 10, connections = 32
+/// Usage: load-test [--seconds N] [--connections N] [--bin DIR] [--all]
+/// With `--all`, every function also takes a signed `pull_request.edited` (decoded by the functions
+/// that act on pull requests, ignored by the others) for `seconds / 2`, against the same floor.
+var seconds = 10, connections = 32, everyFunction = false
 let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 var binDir = (exe as NSString).deletingLastPathComponent
 var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -17,7 +19,8 @@ while let a = args.next() {
     case "--seconds": seconds = min(60, max(1, Int(args.next() ?? "") ?? seconds))
     case "--connections": connections = min(256, max(1, Int(args.next() ?? "") ?? connections))
     case "--bin": binDir = args.next() ?? binDir
-    default: print("usage: load-test [--seconds N] [--connections N] [--bin DIR]"); exit(2)
+    case "--all": everyFunction = true
+    default: print("usage: load-test [--seconds N] [--connections N] [--bin DIR] [--all]"); exit(2)
     }
 }
 func say(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
@@ -37,7 +40,10 @@ gh.addApp(id: 77, slug: "switchyard", publicKeyPEM: key.publicKey.pemRepresentat
 let work = NSTemporaryDirectory() + "load-\(getpid())"
 let bin = work + "/bin"
 try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-try FileManager.default.createSymbolicLink(atPath: bin + "/update-branch", withDestinationPath: binDir + "/update-branch")
+let functionNames = ["cherry-pick", "e2e-trigger", "housekeeping", "label-deploy", "sla-check", "slash-dispatch", "update-branch"]
+for f in functionNames where f == "update-branch" || everyFunction {
+    try FileManager.default.createSymbolicLink(atPath: bin + "/" + f, withDestinationPath: binDir + "/" + f)
+}
 let cc = Process()
 cc.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
 cc.arguments = ["-O2", "-o", bin + "/floor", source + "/bench/floor.c"]
@@ -127,7 +133,7 @@ func zombies() -> Set<Int> {
     for p in pids {
         guard let s = stat(p), s.state == "Z" else { continue }
         let parent = comms[s.ppid] ?? ""
-        if ["update-branch", "floor"].contains(s.comm) || ["fcgiwrap", "nginx"].contains(parent) || s.ppid == me { out.insert(Int(p)!) }
+        if (functionNames + ["floor"]).contains(s.comm) || ["fcgiwrap", "nginx"].contains(parent) || s.ppid == me { out.insert(Int(p)!) }
     }
     return out
 }
@@ -142,6 +148,9 @@ let zombiesBefore = zombies()
 let floor = load("/hooks/floor", ignored, seconds: seconds)
 let function = load("/hooks/update-branch", ignored, seconds: seconds)
 let reads = load("/hooks/update-branch", planned, seconds: max(2, seconds / 2))
+// Every function on an event the pull-request functions decode (no GitHub call: they ignore `edited`).
+let decoded = try script("edited", event: "pull_request", body: gh.pullRequestEvent("acme/widgets", 1, action: "edited").encoded())
+let each: [(String, Result)] = everyFunction ? functionNames.map { ($0, load("/hooks/\($0)", decoded, seconds: max(2, seconds / 2))) } : []
 var leaked = zombies().subtracting(zombiesBefore)
 for _ in 0..<8 where !leaked.isEmpty {
     usleep(250_000)
@@ -158,8 +167,12 @@ say(String(format: "  %-34@ %9.1f req/s   p99 %8@   non-2xx %d of %d", "C CGI fl
 say(String(format: "  %-34@ %9.1f req/s   p99 %8@   non-2xx %d of %d", "update-branch, signed, ignored" as NSString, function.rps, function.p99 as NSString, function.non2xx, function.requests))
 say(String(format: "  %-34@ %9.1f req/s   p99 %8@   non-2xx %d of %d", "update-branch, planned (GitHub reads)" as NSString, reads.rps, reads.p99 as NSString, reads.non2xx, reads.requests))
 say(String(format: "  throughput ratio to the floor: %.0f%% (target ≥ 50%% with release binaries)", floor.rps > 0 ? function.rps / floor.rps * 100 : 0))
+for (name, r) in each {
+    say(String(format: "  %-34@ %9.1f req/s   p99 %8@   non-2xx %d of %d   %3.0f%% of the floor", "\(name), pull_request.edited" as NSString,
+               r.rps, r.p99 as NSString, r.non2xx, r.requests, floor.rps > 0 ? r.rps / floor.rps * 100 : 0))
+}
 say("  installation tokens minted: \(gh.mintedTokenCount); token cache intact: \(cacheOK); zombies left: \(zombiesLeft)")
 let ok = function.non2xx == 0 && floor.non2xx == 0 && reads.non2xx == 0 && function.requests > 0 && reads.requests > 0
-    && cacheOK && zombiesLeft == 0
+    && cacheOK && zombiesLeft == 0 && each.allSatisfy { $0.1.non2xx == 0 && $0.1.requests > 0 }
 say(ok ? "  load: ok" : "  load: FAILED")
 finish(ok ? 0 : 1)

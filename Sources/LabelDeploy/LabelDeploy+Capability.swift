@@ -468,7 +468,7 @@ extension LabelDeploy: Capability {
         }
         let text = "🔑 Test server for \(ref.repo.fullName)#\(ref.number): \(server.url ?? server.name) (team `\(team)`)\n"
             + logins.map { "- `\($0.user)`\($0.user == "sysadmin" ? " (system admin)" : ""): password `\($0.password)`" }.joined(separator: "\n")
-        guard Self.postToChat(hook, text: text, channel: nil, context: context) else {
+        guard context.postToChat(hook, text: text, channel: nil) else {
             return note("🔑 The private channel did not take the passwords of `\(server.name)`'s accounts; the next push, or the label added again, makes new ones.")
         }
         return note("🔑 Logins for `sysadmin` (system admin) and `user-1` on `\(server.name)`, in team `\(team)`, \(Self.accountsDelivered); passwords are never posted here.")

@@ -301,7 +301,7 @@ extension LabelDeploy {
         guard let owner = Self.chatOwner(s.owner), let hook = context.settings?.notifyWebhookURL else { return }
         let user = s.env[Self.ownerNameVariable].flatMap { $0.isEmpty ? nil : $0 }
         let mention = owner.platform == .slack ? "<@\(owner.userID)> " : (user.map { "@\($0) " } ?? "")
-        _ = Self.postToChat(hook, text: mention + text, channel: owner.platform == .mattermost ? user.map { "@\($0)" } : nil, context: context)
+        _ = context.postToChat(hook, text: mention + text, channel: owner.platform == .mattermost ? user.map { "@\($0)" } : nil)
     }
 
     static func refuseSize(_ size: String, allowed: [String]) -> Plan? {
@@ -384,7 +384,7 @@ extension LabelDeploy {
             Self.alertOps("\(owner.platform.rawValue) user \(owner.userID): test server `\(server.name)` (installation \(server.id)) is \(newState)", context: context)
         }
         let channel = owner.platform == .mattermost ? user.map { "@\($0)" } : nil
-        guard Self.postToChat(hook, text: mention + text, channel: channel, context: context) else {
+        guard context.postToChat(hook, text: mention + text, channel: channel) else {
             throw SwitchyardError.upstream("the chat webhook did not take the notice about \(server.name)")
         }
         // The first line only: a ready notice carries passwords after it.

@@ -151,14 +151,12 @@ extension LabelDeploy {
     func e2eServerChanged(_ ref: IssueRef, site: String, server: TestServer, newState: String, context: CapabilityContext) throws -> Plan {
         guard server.state == newState else { return .ignore("\(server.name) is \(server.state) now; the \(newState) event is stale") }
         if context.dryRun { return Plan(outcome: .planned, message: "would act on \(server.name) being \(newState)") }
-        let s = Settings(config: context.config, repo: ref.repo)
         guard let e2e = E2ESettings.from(config: context.config, repo: ref.repo) else { return .ignore("end-to-end servers are not configured for \(ref.repo.fullName)") }
         let cloud = try cloudProvisioner(context)
         let servers = try e2eServers(ref, e2e, cloud: cloud)
         if server.isFailed {
             let note = "❌ The end-to-end server `\(server.name)` could not be created (`\(server.state)`); the `\(e2e.label)` label was removed. Add it again to retry."
             Self.alertOps("\(ref): end-to-end server `\(server.name)` (installation \(server.id)) is \(server.state)", context: context)
-            _ = s
             return .perform([.upsertComment(issue: ref, body: Self.e2eBody(e2e, servers: servers, note: note), marker: Self.e2eMarker),
                              .removeLabel(issue: ref, label: e2e.label)], message: "\(server.name) failed")
         }

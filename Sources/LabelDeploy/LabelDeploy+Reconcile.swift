@@ -23,7 +23,6 @@ extension LabelDeploy {
         var actions: [Action] = []
         var looked = 0, complete = true
         if context.dryRun { return Plan(outcome: .planned, message: "would reconcile the provisioner's installations") }
-        var failures = 0
         for server in try cloud.allServers().sorted(by: { $0.createAt > $1.createAt }) where !server.isGone {
             guard context.deadline.remainingMilliseconds > 2_000 else { complete = false; break }
             looked += 1
@@ -32,58 +31,54 @@ extension LabelDeploy {
             do {
                 try reconcileOne(server, cs: cs, cloud: cloud, now: now, interval: interval, actions: &actions, notes: &notes, context: context)
             } catch {
-                failures += 1
                 context.logger.warning("reconcile could not finish an installation", ["installation": .string(server.id),
                                                                                        "error": .string(SwitchyardError.from(error).message)])
             }
         }
-        _ = failures
         return try reconcileWaiting(schedule, looked: looked, complete: complete, actions: actions, notes: notes, context: context)
     }
 
     func reconcileOne(_ server: TestServer, cs: ChatSettings, cloud: CloudProvisioner, now: Int64, interval: Int64,
                       actions: inout [Action], notes: inout [String], context: CapabilityContext) throws {
-        do {
-            if let owner = Self.chatOwner(server.owner), server.scheduledDeletion > now, !server.deletionLocked {
-                // Warned `deletion-warning-hours` before, or half-way when the server lives less than that.
-                let left = server.scheduledDeletion - now
-                let warnAt = min(Int64(cs.warnHours) * 3_600_000, max(interval, (server.scheduledDeletion - server.createAt) / 2))
-                if left <= warnAt, left > warnAt - interval {
-                    let hours = max(1, (left + 1_800_000) / 3_600_000)
-                    tellOwner(server, "⏳ `\(server.name)` will be deleted automatically in about \(hours) hour\(hours == 1 ? "" : "s") (\(ISO8601.format(server.scheduledDeletion / 1000))). `deploy deletion-lock \(server.name)` keeps it.", context: context)
-                    notes.append("warned \(owner.platform.rawValue):\(owner.userID) about \(server.name)")
-                }
+        if let owner = Self.chatOwner(server.owner), server.scheduledDeletion > now, !server.deletionLocked {
+            // Warned `deletion-warning-hours` before, or half-way when the server lives less than that.
+            let left = server.scheduledDeletion - now
+            let warnAt = min(Int64(cs.warnHours) * 3_600_000, max(interval, (server.scheduledDeletion - server.createAt) / 2))
+            if left <= warnAt, left > warnAt - interval {
+                let hours = max(1, (left + 1_800_000) / 3_600_000)
+                tellOwner(server, "⏳ `\(server.name)` will be deleted automatically in about \(hours) hour\(hours == 1 ? "" : "s") (\(ISO8601.format(server.scheduledDeletion / 1000))). `deploy deletion-lock \(server.name)` keeps it.", context: context)
+                notes.append("warned \(owner.platform.rawValue):\(owner.userID) about \(server.name)")
             }
-            if let (ref, _) = Self.e2eServer(owner: server.owner),
-               let e2e = E2ESettings.from(config: context.config, repo: ref.repo), now - server.createAt > Int64(e2e.maxAgeHours) * 3_600_000 {
-                // matterwick's clean-up of end-to-end servers past their age.
-                try cloud.delete(server.id)
-                notes.append("\(ref): deleted the end-to-end server \(server.name), older than \(e2e.maxAgeHours) hours")
-                return
+        }
+        if let (ref, _) = Self.e2eServer(owner: server.owner),
+           let e2e = E2ESettings.from(config: context.config, repo: ref.repo), now - server.createAt > Int64(e2e.maxAgeHours) * 3_600_000 {
+            // matterwick's clean-up of end-to-end servers past their age.
+            try cloud.delete(server.id)
+            notes.append("\(ref): deleted the end-to-end server \(server.name), older than \(e2e.maxAgeHours) hours")
+            return
+        }
+        guard let ref = Self.pullRequest(owner: server.owner) else { return }
+        let s = Settings(config: context.config, repo: ref.repo)
+        let github = try context.github()
+        guard let sticky = try github.comment(on: ref, marked: Self.marker)?.body else { return }
+        let saysCreating = sticky.contains("⏳"), saysUpdating = sticky.contains("🔄")
+        guard saysCreating || saysUpdating else { return }
+        let settled = server.state == "stable" || server.isFailed || server.state == "update-failed"
+        if settled {
+            let plan = try pullRequestServerChanged(ref, server: server, newState: server.state,
+                                                    oldState: saysUpdating ? "update-in-progress" : "creation-in-progress", context: context)
+            if plan.outcome != .ignored {
+                actions += plan.actions
+                notes.append("\(ref): \(server.name) is \(server.state); the missed event was applied")
             }
-            guard let ref = Self.pullRequest(owner: server.owner) else { return }
-            let s = Settings(config: context.config, repo: ref.repo)
-            let github = try context.github()
-            guard let sticky = try github.comment(on: ref, marked: Self.marker)?.body else { return }
-            let saysCreating = sticky.contains("⏳"), saysUpdating = sticky.contains("🔄")
-            guard saysCreating || saysUpdating else { return }
-            let settled = server.state == "stable" || server.isFailed || server.state == "update-failed"
-            if settled {
-                let plan = try pullRequestServerChanged(ref, server: server, newState: server.state,
-                                                        oldState: saysUpdating ? "update-in-progress" : "creation-in-progress", context: context)
-                if plan.outcome != .ignored {
-                    actions += plan.actions
-                    notes.append("\(ref): \(server.name) is \(server.state); the missed event was applied")
-                }
-            } else if server.state.hasPrefix("creation"), now - server.createAt > Int64(s.stuckMinutes) * 60_000 {
-                let marker = Marker(function: name, "stuck", server.id)
-                if try github.comment(on: ref, marked: marker) == nil {
-                    let minutes = (now - server.createAt) / 60_000
-                    // The comment is the record that it was said: written first, then the operators are told.
-                    try context.performNow([.comment(issue: ref, body: "⌛ `\(server.name)` has been `\(server.state)` for \(minutes) minutes, longer than a test server takes; the operators have been told. Remove and add the label again to start over.", marker: marker)])
-                    Self.alertOps("\(ref): test server `\(server.name)` (installation \(server.id)) is still \(server.state) after \(minutes) minutes", context: context)
-                    notes.append("\(ref): \(server.name) stuck in \(server.state)")
-                }
+        } else if server.state.hasPrefix("creation"), now - server.createAt > Int64(s.stuckMinutes) * 60_000 {
+            let marker = Marker(function: name, "stuck", server.id)
+            if try github.comment(on: ref, marked: marker) == nil {
+                let minutes = (now - server.createAt) / 60_000
+                // The comment is the record that it was said: written first, then the operators are told.
+                try context.performNow([.comment(issue: ref, body: "⌛ `\(server.name)` has been `\(server.state)` for \(minutes) minutes, longer than a test server takes; the operators have been told. Remove and add the label again to start over.", marker: marker)])
+                Self.alertOps("\(ref): test server `\(server.name)` (installation \(server.id)) is still \(server.state) after \(minutes) minutes", context: context)
+                notes.append("\(ref): \(server.name) stuck in \(server.state)")
             }
         }
     }

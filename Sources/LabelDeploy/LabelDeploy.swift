@@ -206,10 +206,6 @@ public struct LabelDeploy: Sendable {
     /// Tells the operators (`DEPLOY_OPS_WEBHOOK_URL`), best effort: the PR or chat user is told anyway.
     static func alertOps(_ text: String, context: CapabilityContext) {
         guard let hook = context.settings?.opsWebhookURL else { return }
-        _ = postToChat(hook, text: "⚠️ label-deploy: " + text, channel: nil, context: context)
-    }
-
-    static func postToChat(_ url: String, text: String, channel: String?, context: CapabilityContext) -> Bool {
-        context.postToChat(url, text: text, channel: channel)
+        _ = context.postToChat(hook, text: "⚠️ label-deploy: " + text, channel: nil)
     }
 }

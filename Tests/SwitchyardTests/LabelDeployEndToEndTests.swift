@@ -107,6 +107,18 @@ struct LabelDeployEndToEndTests {
             return try Support.run("label-deploy", environment: environment, stdin: Array(env.encoded().utf8))
         }
 
+        /// A Slack slash command from user `sam` (U77), signed with `SLACK_SIGNING_SECRET`, which it sets.
+        func slack(_ text: String) throws -> Support.Run {
+            extra["SLACK_SIGNING_SECRET"] = "slack-signing-5150"
+            let ts = Int(Date().timeIntervalSince1970)
+            let encoded = text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let body = "team_id=T1&team_domain=acme&channel_id=C1&channel_name=dev&user_id=U77&user_name=sam&command=%2Fswitchyard&text=\(encoded)&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2Fx&trigger_id=t1"
+            let sig = "v0=" + Verification.hmacHex(secret: "slack-signing-5150", body: Array("v0:\(ts):\(body)".utf8))
+            let envelope: JSON = ["headers": ["content-type": "application/x-www-form-urlencoded", "x-slack-signature": .string(sig),
+                                              "x-slack-request-timestamp": .string("\(ts)")], "body": .string(body)]
+            return try Support.run("label-deploy", environment: environment, stdin: Array(envelope.encoded().utf8))
+        }
+
         /// The accounts comment of the PR's server (its own marker, per installation).
         var accountsNote: String? {
             gh.comments(LabelDeployEndToEndTests.full, issue: 1).first { $0.body.contains("switchyard:label-deploy:accounts") }?.body
@@ -987,13 +999,7 @@ struct LabelDeployBackendTests {
         r = try lab.chat("deploy create widgets-pr-7")
         #expect(r.json?["text"]?.string?.contains("kept for pull requests") == true, "\(r.stdout)")
         // A Slack owner: the hook posts to a channel, so no logins are made and the notice says how.
-        lab.extra["SLACK_SIGNING_SECRET"] = "slack-signing-5150"
-        let ts = Int(Date().timeIntervalSince1970)
-        let body = "team_id=T1&team_domain=acme&channel_id=C1&channel_name=dev&user_id=U77&user_name=sam&command=%2Fswitchyard&text=deploy+create+slacky&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2Fx&trigger_id=t1"
-        let sig = "v0=" + Verification.hmacHex(secret: "slack-signing-5150", body: Array("v0:\(ts):\(body)".utf8))
-        let envelope: JSON = ["headers": ["content-type": "application/x-www-form-urlencoded", "x-slack-signature": .string(sig),
-                                          "x-slack-request-timestamp": .string("\(ts)")], "body": .string(body)]
-        r = try Support.run("label-deploy", environment: lab.environment, stdin: Array(envelope.encoded().utf8))
+        r = try lab.slack("deploy create slacky")
         #expect(r.json?["text"]?.string?.contains("Creating `slacky`") == true, "\(r.stdout)\(r.stderr)")
         try lab.settle()
         let slack = try #require(lab.notices.messages.last)
@@ -1081,15 +1087,9 @@ struct LabelDeployBackendTests {
         #expect(text(r).contains("only for accounts with an e-mail address at `example.com`"), "\(r.stdout)")
         #expect(lab.prov.all.isEmpty)
         // Slack, looked up with the bot token.
-        lab.extra["SLACK_SIGNING_SECRET"] = "slack-signing-5150"
         lab.extra["SLACK_BOT_TOKEN"] = "xoxb-slack-bot-4410"
         lab.extra["SLACK_API_URL"] = directoryURL + "/api"
-        let ts = Int(Date().timeIntervalSince1970)
-        let body = "team_id=T1&team_domain=acme&channel_id=C1&channel_name=dev&user_id=U77&user_name=sam&command=%2Fswitchyard&text=deploy+list&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2Fx&trigger_id=t1"
-        let sig = "v0=" + Verification.hmacHex(secret: "slack-signing-5150", body: Array("v0:\(ts):\(body)".utf8))
-        let envelope: JSON = ["headers": ["content-type": "application/x-www-form-urlencoded", "x-slack-signature": .string(sig),
-                                          "x-slack-request-timestamp": .string("\(ts)")], "body": .string(body)]
-        r = try Support.run("label-deploy", environment: lab.environment, stdin: Array(envelope.encoded().utf8))
+        r = try lab.slack("deploy list")
         #expect(text(r).contains("no test servers"), "\(r.stdout)\(r.stderr)")
         #expect(directory.requests.contains("/api/users.info"))
         for run in [r] { #expect(!run.stdout.contains("xoxb-slack-bot-4410") && !run.stderr.contains("mm-bot-token-9021")) }

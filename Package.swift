@@ -35,6 +35,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // The HTTP/1.1 client: its own DNS stub resolver, OpenSSL for TLS, proxies, kept-alive connections.
         .target(name: "CHTTP", dependencies: ["COpenSSL"]),
+        // HMAC-SHA256 and SHA-256 in one call over contiguous bytes, on OpenSSL's SHA-256.
+        .target(name: "CDigest", dependencies: ["COpenSSL"]),
         // libyaml, for the config and the manifests (linked statically into release builds).
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // Pure value types: events, commands, plans, replies, errors, config. No I/O.
@@ -51,10 +53,7 @@ let package = Package(
         // Invocation adapters (pipe, CGI, OpenFaaS, Lambda), request verification, runner, output.
         .target(
             name: "SwitchyardRuntime",
-            dependencies: [
-                "SwitchyardCore", "SwitchyardGitHub", "CHTTP",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: ["SwitchyardCore", "SwitchyardGitHub", "CHTTP", "CDigest"],
             swiftSettings: strict),
         // Emulators and helpers for tests and the playground.
         .target(

@@ -99,7 +99,7 @@ public enum FunctionMain {
     public static func requestHeaders(cgi env: Environment) -> [String: String] {
         var headers: [String: String] = [:]
         for (k, v) in env.values where k.hasPrefix("HTTP_") {
-            headers[String(k.dropFirst(5)).replacing("_", with: "-").lowercased()] = v
+            headers[headerName(k.utf8.dropFirst(5))] = v
         }
         if let ct = env["CONTENT_TYPE"] { headers["content-type"] = ct }
         return headers
@@ -111,9 +111,16 @@ public enum FunctionMain {
         let skip: Set<String> = ["Http_Method", "Http_Path", "Http_Query", "Http_Host", "Http_ContentLength",
                                  "Http_Content_Length", "Http_Transfer_Encoding"]
         for (k, v) in env.values where k.hasPrefix("Http_") && !skip.contains(k) {
-            headers[String(k.dropFirst(5)).replacing("_", with: "-").lowercased()] = v
+            headers[headerName(k.utf8.dropFirst(5))] = v
         }
         return headers
+    }
+
+    /// `X_HUB_SIGNATURE_256` → `x-hub-signature-256`: ASCII lower-cased, `_` → `-`, byte by byte.
+    static func headerName(_ variable: Substring.UTF8View) -> String {
+        String(decoding: variable.map { b in
+            b == UInt8(ascii: "_") ? UInt8(ascii: "-") : (b >= 0x41 && b <= 0x5A ? b | 0x20 : b)
+        }, as: UTF8.self)
     }
 
     static func readCGI(_ env: Environment, settings: Settings, deadline: Deadline) -> Result<IncomingRequest, SwitchyardError> {

@@ -80,12 +80,27 @@ public struct OutgoingResponse: Sendable {
         self.status = status; self.body = body; self.contentType = contentType; self.exitCode = exitCode
     }
 
-    public var reason: String { Self.reasons[status] ?? "Unknown" }
-
-    static let reasons: [Int: String] = [
-        200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-        404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 411: "Length Required",
-        413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
-        500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
-    ]
+    /// The reason phrase (RFC 9110). A switch rather than a table: a cold process then instantiates no
+    /// `Dictionary<Int, String>` (and looks up no `Int: Hashable`) to write one status line.
+    public var reason: String {
+        switch status {
+        case 200: "OK"
+        case 202: "Accepted"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 411: "Length Required"
+        case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 422: "Unprocessable Content"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: "Unknown"
+        }
+    }
 }

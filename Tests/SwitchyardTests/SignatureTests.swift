@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 import SwitchyardCore
@@ -58,6 +59,23 @@ struct SignatureTests {
             let key = hex(c["key_hex"]!.string!)
             let data = c["data_hex"]?.string.map(hex) ?? Array(c["data_text"]!.string!.utf8)
             #expect(Verification.hmacHex(key: key, body: data) == c["expected_hex"]!.string!, "case \(c["case"]!.int!)")
+        }
+    }
+
+    /// The one-call HMAC over OpenSSL's SHA-256 agrees with swift-crypto's `HMAC<SHA256>` around every
+    /// boundary that matters: keys shorter than, equal to and longer than the 64-byte block (hashed
+    /// first), empty messages, messages across block edges, and sequences that are not contiguous.
+    @Test func hmacAgreesWithSwiftCrypto() {
+        var rng = SystemRandomNumberGenerator()
+        for keyLength in [0, 1, 31, 32, 63, 64, 65, 127, 128, 131, 200] {
+            for messageLength in [0, 1, 55, 56, 63, 64, 65, 119, 120, 1_000, 25_600, 100_003] {
+                let key = (0..<keyLength).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let message = (0..<messageLength).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let reference = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key))
+                let expected = reference.map { String(format: "%02x", $0) }.joined()
+                #expect(Verification.hmacHex(key: key, body: message) == expected, "key \(keyLength), message \(messageLength)")
+                #expect(Verification.hmacHex(key: key, body: message.lazy.map { $0 }) == expected, "non-contiguous, key \(keyLength)")
+            }
         }
     }
 

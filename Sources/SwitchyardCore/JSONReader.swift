@@ -25,9 +25,34 @@ public enum JSONReader {
         }
     }
 
+    /// The bytes as a String if they are valid UTF-8, else nil. `String(validating:as:)` reaches the
+    /// standard library's generic validator, several times slower on a long string than
+    /// `String(decoding:as:)`, whose validation is the fast one but which repairs rather than refuses.
+    /// Repairing changes the bytes exactly when they are invalid (each maximal ill-formed subsequence
+    /// becomes U+FFFD), so the decoded string is compared back when any byte is not ASCII.
+    public static func utf8String(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let s = String(decoding: bytes, as: UTF8.self)
+        if isASCII(bytes) { return s }
+        return s.utf8.elementsEqual(bytes) ? s : nil
+    }
+
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var k = 0
+        while k + 8 <= bytes.count {
+            if UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            k += 8
+        }
+        while k < bytes.count { if bytes[k] >= 0x80 { return false }; k += 1 }
+        return true
+    }
+
     struct Parser {
         let buf: UnsafeBufferPointer<UInt8>
         var i = 0
+        /// The members of the objects being read, innermost last: each object's members are gathered
+        /// here and become its dictionary in one step when it closes (hashed once, sized once).
+        var members: [(String, JSON)] = []
 
         mutating func skipSpace() {
             while i < buf.count, buf[i] == 0x20 || buf[i] == 0x0A || buf[i] == 0x0D || buf[i] == 0x09 { i += 1 }
@@ -41,9 +66,9 @@ public enum JSONReader {
             switch buf[i] {
             case UInt8(ascii: "{"):
                 i += 1
-                var object: [String: JSON] = [:]
                 skipSpace()
-                if i < buf.count, buf[i] == UInt8(ascii: "}") { i += 1; return .object(object) }
+                if i < buf.count, buf[i] == UInt8(ascii: "}") { i += 1; return .object([:]) }
+                let base = members.count
                 while true {
                     skipSpace()
                     guard i < buf.count, buf[i] == UInt8(ascii: "\"") else { throw fail("an object key must be a string") }
@@ -52,14 +77,18 @@ public enum JSONReader {
                     guard i < buf.count, buf[i] == UInt8(ascii: ":") else { throw fail("`:` expected") }
                     i += 1
                     skipSpace()
-                    // A key given twice: the first value counts, as Foundation's reader and the byte scan
-                    // that routes events by `action` both take it.
-                    let v = try value(depth: depth + 1)
-                    if object[key] == nil { object[key] = v }
+                    members.append((key, try value(depth: depth + 1)))
                     skipSpace()
                     guard i < buf.count else { throw fail("the object is not closed") }
                     if buf[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if buf[i] == UInt8(ascii: "}") { i += 1; return .object(object) }
+                    if buf[i] == UInt8(ascii: "}") {
+                        i += 1
+                        // A key given twice: the first value counts, as Foundation's reader and the byte
+                        // scan that routes events by `action` both take it.
+                        let object = Dictionary(members[base...], uniquingKeysWith: { first, _ in first })
+                        members.removeSubrange(base...)
+                        return .object(object)
+                    }
                     throw fail("`,` or `}` expected")
                 }
             case UInt8(ascii: "["):
@@ -132,13 +161,15 @@ public enum JSONReader {
         mutating func string() throws(Failure) -> String {
             i += 1
             let start = i
-            // The common case: no escapes, copied once.
+            // The common case: no escapes, copied once. Eight bytes at a time while none of them is a
+            // quote, a backslash or a control character.
+            skipPlain()
             while i < buf.count {
                 let b = buf[i]
                 if b == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: buf[start..<i])
                     i += 1
-                    guard let s = String(validating: slice, as: UTF8.self) else { throw fail("a string is not valid UTF-8") }
+                    guard let s = JSONReader.utf8String(slice) else { throw fail("a string is not valid UTF-8") }
                     return s
                 }
                 if b == UInt8(ascii: "\\") { break }
@@ -150,11 +181,18 @@ public enum JSONReader {
                 let b = buf[i]
                 if b == UInt8(ascii: "\"") {
                     i += 1
-                    guard let s = String(validating: out, as: UTF8.self) else { throw fail("a string is not valid UTF-8") }
+                    guard let s = out.withUnsafeBufferPointer({ JSONReader.utf8String($0) }) else { throw fail("a string is not valid UTF-8") }
                     return s
                 }
                 if b < 0x20 { throw fail("a control character in a string") }
-                guard b == UInt8(ascii: "\\") else { out.append(b); i += 1; continue }
+                guard b == UInt8(ascii: "\\") else {
+                    let run = i
+                    i += 1
+                    skipPlain()
+                    while i < buf.count, buf[i] != UInt8(ascii: "\""), buf[i] != UInt8(ascii: "\\"), buf[i] >= 0x20 { i += 1 }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run..<i]))
+                    continue
+                }
                 i += 1
                 guard i < buf.count else { break }
                 let e = buf[i]
@@ -185,6 +223,20 @@ public enum JSONReader {
                 }
             }
             throw fail("the string is not closed")
+        }
+
+        /// Advances `i` over whole 8-byte words holding no `"`, no `\\` and no byte below 0x20 (the
+        /// classic has-zero-byte test on the word XORed with each); the caller finishes byte by byte.
+        mutating func skipPlain() {
+            guard let base = buf.baseAddress else { return }
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            while i + 8 <= buf.count {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+                let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w)
+                if special & highs != 0 { return }
+                i += 8
+            }
         }
 
         mutating func hex4() throws(Failure) -> UInt32 {

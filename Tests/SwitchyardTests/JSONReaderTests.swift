@@ -100,4 +100,40 @@ struct JSONReaderTests {
         #expect(JSONValueDecoder.camelCaseForTests("node_ID") == "nodeId")
         #expect(JSONValueDecoder.camelCaseForTests("plain") == "plain")
     }
+
+    /// Strings are scanned eight bytes at a time: every special byte (quote, backslash, control
+    /// character, a multi-byte scalar) at every offset within and across words, escaped and raw, reads
+    /// as Foundation reads it, and a raw control character is refused wherever it falls.
+    @Test func stringsReadAlikeAtEveryOffset() throws {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["a", "\\\"", "\\\\", "\\n", "\\u00e9", "\\ud83d\\ude00", "é", "\u{1F600}", "\\/", "\\t", "x", "~", "\u{7F}"]
+        for length in 0..<40 {
+            for _ in 0..<25 {
+                let text = (0..<length).map { _ in Bool.random(using: &rng) ? "z" : pieces.randomElement(using: &rng)! }.joined()
+                let document = Array("{\"k\":\"\(text)\",\"\(text)\":[\"\(text)\"]}".utf8)
+                let ours = try JSONReader.parse(document)
+                #expect(ours == Self.foundation(document), "\(text.debugDescription)")
+            }
+            for position in 0...length {
+                var raw = Array(String(repeating: "y", count: length).utf8)
+                raw.insert(0x01, at: position)
+                #expect((try? JSONReader.parse([0x22] + raw + [0x22])) == nil, "control byte at \(position) of \(length)")
+            }
+        }
+    }
+
+    /// The fast UTF-8 check refuses exactly what `String(validating:as:)` refuses: random bytes biased
+    /// toward the lead and continuation bytes where the edge cases are (overlong forms, surrogates,
+    /// truncated and over-long sequences, U+FFFD itself).
+    @Test func utf8CheckAgreesWithTheStandardLibrary() {
+        var rng = SystemRandomNumberGenerator()
+        let interesting: [UInt8] = [0x41, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xBD, 0xF0, 0xF4, 0xF5, 0xFF, 0xA0, 0x9F, 0x90, 0x8F]
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 0...12, using: &rng)
+            let bytes = (0..<length).map { _ in interesting.randomElement(using: &rng)! }
+            let reference = String(validating: bytes, as: UTF8.self)
+            let ours = bytes.withUnsafeBufferPointer { JSONReader.utf8String($0) }
+            #expect(ours == reference, "\(bytes)")
+        }
+    }
 }

@@ -76,7 +76,7 @@ public struct FormFields: Sendable, Equatable {
                 out.append(h << 4 | l); i += 3
             } else { out.append(b); i += 1 }
         }
-        guard let s = String(validating: out, as: UTF8.self) else {
+        guard let s = out.withUnsafeBufferPointer({ UTF8Text.string($0) }) else {
             throw SwitchyardError.badRequest("the form body is not valid UTF-8")
         }
         return s

@@ -25,28 +25,6 @@ public enum JSONReader {
         }
     }
 
-    /// The bytes as a String if they are valid UTF-8, else nil. `String(validating:as:)` reaches the
-    /// standard library's generic validator, several times slower on a long string than
-    /// `String(decoding:as:)`, whose validation is the fast one but which repairs rather than refuses.
-    /// Repairing changes the bytes exactly when they are invalid (each maximal ill-formed subsequence
-    /// becomes U+FFFD), so the decoded string is compared back when any byte is not ASCII.
-    public static func utf8String(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        let s = String(decoding: bytes, as: UTF8.self)
-        if isASCII(bytes) { return s }
-        return s.utf8.elementsEqual(bytes) ? s : nil
-    }
-
-    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return true }
-        var k = 0
-        while k + 8 <= bytes.count {
-            if UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-            k += 8
-        }
-        while k < bytes.count { if bytes[k] >= 0x80 { return false }; k += 1 }
-        return true
-    }
-
     struct Parser {
         let buf: UnsafeBufferPointer<UInt8>
         var i = 0
@@ -169,7 +147,7 @@ public enum JSONReader {
                 if b == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: buf[start..<i])
                     i += 1
-                    guard let s = JSONReader.utf8String(slice) else { throw fail("a string is not valid UTF-8") }
+                    guard let s = UTF8Text.string(slice) else { throw fail("a string is not valid UTF-8") }
                     return s
                 }
                 if b == UInt8(ascii: "\\") { break }
@@ -181,7 +159,7 @@ public enum JSONReader {
                 let b = buf[i]
                 if b == UInt8(ascii: "\"") {
                     i += 1
-                    guard let s = out.withUnsafeBufferPointer({ JSONReader.utf8String($0) }) else { throw fail("a string is not valid UTF-8") }
+                    guard let s = out.withUnsafeBufferPointer({ UTF8Text.string($0) }) else { throw fail("a string is not valid UTF-8") }
                     return s
                 }
                 if b < 0x20 { throw fail("a control character in a string") }

@@ -145,7 +145,7 @@ public struct Settings: Sendable {
         guard let bytes = Files.read(path, limit: 4 << 20) else {
             throw .misconfigured("SWITCHYARD_CONFIG names \(path), which cannot be read")
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        guard let text = bytes.withUnsafeBufferPointer({ UTF8Text.string($0) }) else {
             throw .misconfigured("the config file \(path) is not UTF-8")
         }
         do { return try Config(yaml: text) }

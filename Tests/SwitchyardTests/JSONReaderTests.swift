@@ -132,7 +132,7 @@ struct JSONReaderTests {
             let length = Int.random(in: 0...12, using: &rng)
             let bytes = (0..<length).map { _ in interesting.randomElement(using: &rng)! }
             let reference = String(validating: bytes, as: UTF8.self)
-            let ours = bytes.withUnsafeBufferPointer { JSONReader.utf8String($0) }
+            let ours = bytes.withUnsafeBufferPointer { UTF8Text.string($0) }
             #expect(ours == reference, "\(bytes)")
         }
     }

@@ -63,20 +63,23 @@ public enum YAMLReader {
         enum Frame {
             case sequence([YAMLNode], anchor: String?, line: Int, column: Int)
             case mapping([(key: String, value: YAMLNode)], pendingKey: (String, Int, Int)?, merges: [YAMLNode], anchor: String?,
-                         line: Int, column: Int, path: String)
+                         line: Int, column: Int)
         }
         var stack: [Frame] = []
         var anchors: [String: YAMLNode] = [:]
         var root: YAMLNode?
         var documents = 0
 
-        var path: String {
-            var parts: [String] = []
-            for f in stack {
-                if case .mapping(_, let key, _, _, _, _, _) = f, let key { parts.append(key.0) }
-                if case .sequence(let items, _, _, _) = f { parts.append("[\(items.count)]") }
+        /// Where the reader is, as `a.b[2].c`: made only for an error message, never while reading.
+        var path: String { Self.path(of: stack[...]) }
+
+        static func path(of frames: ArraySlice<Frame>) -> String {
+            var out = ""
+            for f in frames {
+                if case .mapping(_, let key, _, _, _, _) = f, let key { out += out.isEmpty ? key.0 : "." + key.0 }
+                if case .sequence(let items, _, _, _) = f { out += "[\(items.count)]" }
             }
-            return parts.joined(separator: ".").replacing(".[", with: "[")
+            return out
         }
 
         static func string(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
@@ -106,14 +109,14 @@ public enum YAMLReader {
                 stack.append(.sequence([], anchor: Self.string(e.data.sequence_start.anchor), line: line, column: column))
             case YAML_MAPPING_START_EVENT:
                 stack.append(.mapping([], pendingKey: nil, merges: [], anchor: Self.string(e.data.mapping_start.anchor), line: line,
-                                      column: column, path: path))
+                                      column: column))
             case YAML_SEQUENCE_END_EVENT:
                 guard case .sequence(let items, let anchor, let l, let c) = stack.removeLast() else { return }
                 let node = YAMLNode.sequence(items, line: l, column: c)
                 if let anchor { anchors[anchor] = node }
                 try add(node, line: l, column: c)
             case YAML_MAPPING_END_EVENT:
-                guard case .mapping(var entries, _, let merges, let anchor, let l, let c, _) = stack.removeLast() else { return }
+                guard case .mapping(var entries, _, let merges, let anchor, let l, let c) = stack.removeLast() else { return }
                 // Merge keys (`<<: *base`): merged entries come first, and explicit keys win over them.
                 if !merges.isEmpty {
                     var merged: [(key: String, value: YAMLNode)] = []
@@ -144,23 +147,25 @@ public enum YAMLReader {
             case .sequence(var items, let anchor, let l, let c):
                 items.append(node)
                 stack.append(.sequence(items, anchor: anchor, line: l, column: c))
-            case .mapping(var entries, let pending, var merges, let anchor, let l, let c, let p):
+            case .mapping(var entries, let pending, var merges, let anchor, let l, let c):
                 if let (key, kl, kc) = pending {
                     if key == "<<" {
                         merges.append(node)
                     } else {
                         if entries.contains(where: { $0.key == key }) {
+                            // The mapping is off the stack here, so the frames left lead to it.
+                            let p = Self.path(of: stack[...])
                             let at = p.isEmpty ? key : "\(p).\(key)"
                             throw .misconfigured("line \(kl), column \(kc): duplicate key `\(at)`")
                         }
                         entries.append((key, node))
                     }
-                    stack.append(.mapping(entries, pendingKey: nil, merges: merges, anchor: anchor, line: l, column: c, path: p))
+                    stack.append(.mapping(entries, pendingKey: nil, merges: merges, anchor: anchor, line: l, column: c))
                 } else {
                     guard case .scalar(let key, _, _, _, _) = node else {
                         throw .misconfigured("line \(line), column \(column): a mapping key must be a plain value, not a list or a mapping")
                     }
-                    stack.append(.mapping(entries, pendingKey: (key, line, column), merges: merges, anchor: anchor, line: l, column: c, path: p))
+                    stack.append(.mapping(entries, pendingKey: (key, line, column), merges: merges, anchor: anchor, line: l, column: c))
                 }
             }
         }

@@ -70,18 +70,19 @@ public enum FunctionMain {
         switch mode {
         case .lambda:
             preconditionFailure("LambdaLoop.run never returns")
+        // Typed throws rather than `Result`: a cold process then instantiates no `Result<_, SwitchyardError>`
+        // (nor looks up its `Error` conformance) to read one request.
         case .cgi:
-            let response = readCGI(env, settings: settings, deadline: deadline)
-                .map { handler.handle($0, mode: .cgi, deadline: deadline) }
-            emit(response, mode: .cgi, handler: handler)
+            do { emit(handler.handle(try readCGI(env, settings: settings, deadline: deadline), mode: .cgi, deadline: deadline), mode: .cgi) }
+            catch { refuse(error, mode: .cgi, handler: handler) }
         case .openfaas:
-            let response = readOpenFaaS(env, settings: settings, deadline: deadline)
-                .map { handler.handle($0, mode: .openfaas, deadline: deadline) }
-            emit(response, mode: .openfaas, handler: handler)
+            do { emit(handler.handle(try readOpenFaaS(env, settings: settings, deadline: deadline), mode: .openfaas, deadline: deadline), mode: .openfaas) }
+            catch { refuse(error, mode: .openfaas, handler: handler) }
         case .pipe:
-            let response = readPipe(settings: settings, deadline: deadline)
-                .map { handler.handle($0, mode: .pipe, deadline: deadline, eventName: options.event, dryRun: options.dryRun) }
-            emit(response, mode: .pipe, handler: handler)
+            do {
+                let request = try readPipe(settings: settings, deadline: deadline)
+                emit(handler.handle(request, mode: .pipe, deadline: deadline, eventName: options.event, dryRun: options.dryRun), mode: .pipe)
+            } catch { refuse(error, mode: .pipe, handler: handler) }
         }
     }
 
@@ -123,29 +124,29 @@ public enum FunctionMain {
         }, as: UTF8.self)
     }
 
-    static func readCGI(_ env: Environment, settings: Settings, deadline: Deadline) -> Result<IncomingRequest, SwitchyardError> {
+    static func readCGI(_ env: Environment, settings: Settings, deadline: Deadline) throws(SwitchyardError) -> IncomingRequest {
         let headers = requestHeaders(cgi: env)
         let method = env["REQUEST_METHOD"] ?? "GET"
         let lengthText = env["CONTENT_LENGTH"] ?? "0"
         guard let length = contentLength(lengthText) else {
-            return .failure(.badRequest("CONTENT_LENGTH \(lengthText.prefix(20)) is not a length"))
+            throw .badRequest("CONTENT_LENGTH \(lengthText.prefix(20)) is not a length")
         }
         guard length <= settings.maxBodyBytes else {
             // The server is still writing the body: read and drop it (bounded), or it sees a broken pipe
             // and answers 502 instead of our 413.
             StandardInput.discard(upTo: min(length, 64 << 20), deadline: Deadline(millisecondsFromNow: 2_000))
-            return .failure(SwitchyardError(.payloadTooLarge, "the body is \(length) bytes; the limit is \(settings.maxBodyBytes) (SWITCHYARD_MAX_BODY_BYTES)"))
+            throw SwitchyardError(.payloadTooLarge, "the body is \(length) bytes; the limit is \(settings.maxBodyBytes) (SWITCHYARD_MAX_BODY_BYTES)")
         }
         var body: [UInt8] = []
         if length > 0 {
             switch StandardInput.read(exactly: length, deadline: Deadline(millisecondsFromNow: min(5_000, deadline.remainingMilliseconds))) {
             case .complete(let b): body = b
             case .truncated(let b), .timedOut(let b):
-                return .failure(.badRequest("the body is shorter than CONTENT_LENGTH (\(b.count) of \(length) bytes)"))
-            case .tooLarge: return .failure(SwitchyardError(.payloadTooLarge, "the body is too large"))
+                throw .badRequest("the body is shorter than CONTENT_LENGTH (\(b.count) of \(length) bytes)")
+            case .tooLarge: throw SwitchyardError(.payloadTooLarge, "the body is too large")
             }
         }
-        return .success(IncomingRequest(method: method, headers: headers, body: body))
+        return IncomingRequest(method: method, headers: headers, body: body)
     }
 
     /// A `CONTENT_LENGTH` value as a byte count, nil when it is not one (negative, not a number).
@@ -155,49 +156,41 @@ public enum FunctionMain {
     }
 
     /// OpenFaaS classic watchdog: headers as `Http_<Canonical_Name>`, the raw body on stdin.
-    static func readOpenFaaS(_ env: Environment, settings: Settings, deadline: Deadline) -> Result<IncomingRequest, SwitchyardError> {
+    static func readOpenFaaS(_ env: Environment, settings: Settings, deadline: Deadline) throws(SwitchyardError) -> IncomingRequest {
         let headers = requestHeaders(openFaaS: env)
         if let declared = env.int("Http_Content_Length"), declared > settings.maxBodyBytes {
-            return .failure(SwitchyardError(.payloadTooLarge, "the body is \(declared) bytes; the limit is \(settings.maxBodyBytes) (SWITCHYARD_MAX_BODY_BYTES)"))
+            throw SwitchyardError(.payloadTooLarge, "the body is \(declared) bytes; the limit is \(settings.maxBodyBytes) (SWITCHYARD_MAX_BODY_BYTES)")
         }
-        return readBody(limit: settings.maxBodyBytes, deadline: deadline).map {
-            IncomingRequest(method: env["Http_Method"] ?? "POST", headers: headers, body: $0)
-        }
+        return IncomingRequest(method: env["Http_Method"] ?? "POST", headers: headers, body: try readBody(limit: settings.maxBodyBytes, deadline: deadline))
     }
 
     /// Pipe: a raw payload, or an HTTP envelope `{"headers": …, "body": …, "isBase64Encoded": …}`.
-    static func readPipe(settings: Settings, deadline: Deadline) -> Result<IncomingRequest, SwitchyardError> {
-        readBody(limit: settings.maxBodyBytes, deadline: deadline).flatMap { bytes in
-            let first = bytes.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
-            if first == UInt8(ascii: "{"), bytes.count < settings.maxBodyBytes,
-               let json = try? JSON.parse(bytes) {
-                do {
-                    if let envelope = try IncomingRequest.envelope(json) { return .success(envelope) }
-                } catch { return .failure(SwitchyardError.from(error)) }
-            }
-            return .success(IncomingRequest(method: "POST", headers: ["content-type": "application/json"], body: bytes, hasEnvelope: false))
+    static func readPipe(settings: Settings, deadline: Deadline) throws(SwitchyardError) -> IncomingRequest {
+        let bytes = try readBody(limit: settings.maxBodyBytes, deadline: deadline)
+        let first = bytes.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
+        if first == UInt8(ascii: "{"), bytes.count < settings.maxBodyBytes, let json = try? JSON.parse(bytes),
+           let envelope = try IncomingRequest.envelope(json) {
+            return envelope
         }
+        return IncomingRequest(method: "POST", headers: ["content-type": "application/json"], body: bytes, hasEnvelope: false)
     }
 
-    static func readBody(limit: Int, deadline: Deadline) -> Result<[UInt8], SwitchyardError> {
+    static func readBody(limit: Int, deadline: Deadline) throws(SwitchyardError) -> [UInt8] {
         switch StandardInput.readAll(limit: limit, deadline: deadline) {
-        case .complete(let b): return .success(b)
+        case .complete(let b): return b
         case .tooLarge:
-            return .failure(SwitchyardError(.payloadTooLarge, "the body is larger than \(limit) bytes (SWITCHYARD_MAX_BODY_BYTES)"))
+            throw SwitchyardError(.payloadTooLarge, "the body is larger than \(limit) bytes (SWITCHYARD_MAX_BODY_BYTES)")
         case .truncated(let b), .timedOut(let b):
-            return .failure(.badRequest("the body did not arrive in time (\(b.count) bytes read)"))
+            throw .badRequest("the body did not arrive in time (\(b.count) bytes read)")
         }
     }
 
     // MARK: Writing responses
 
-    static func emit(_ result: Result<OutgoingResponse, SwitchyardError>, mode: InvocationMode, handler: Handler) -> Never {
-        switch result {
-        case .success(let r): emit(r, mode: mode)
-        case .failure(let e):
-            handler.logger.warning(e.message, ["status": .int(e.httpStatus)])
-            emit(Rendering.error(e, function: handler.capability.name, delivery: "-", chat: false), mode: mode)
-        }
+    /// A request that could not be read: logged, and answered with its error.
+    static func refuse(_ e: SwitchyardError, mode: InvocationMode, handler: Handler) -> Never {
+        handler.logger.warning(e.message, ["status": .int(e.httpStatus)])
+        emit(Rendering.error(e, function: handler.capability.name, delivery: "-", chat: false), mode: mode)
     }
 
     static func emit(_ response: OutgoingResponse, mode: InvocationMode) -> Never {

@@ -11,7 +11,11 @@ import Musl
 /// Lambda when `AWS_LAMBDA_RUNTIME_API` is set, CGI when `GATEWAY_INTERFACE` is, the OpenFaaS classic
 /// watchdog when `Http_Method` is, and a local pipe otherwise.
 public enum FunctionMain {
-    public static func run(_ capability: some Capability, arguments: [String] = CommandLine.arguments) -> Never {
+    /// `arguments` defaults to the process's; they are read only when there are any, since the
+    /// standard library builds `CommandLine.arguments` as Strings on first use and a CGI or Lambda
+    /// process has none.
+    public static func run(_ capability: some Capability, arguments given: [String]? = nil) -> Never {
+        let arguments = given ?? (CommandLine.argc > 1 ? CommandLine.arguments : [])
         // A reader that goes away (a web server timing out) must not kill the process mid-write.
         signal(SIGPIPE, SIG_IGN)
         let env = Environment.process()

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Every benchmark in one command, as ratios against floors measured in the same run:
+# Every benchmark in one command, as ratios against floors measured in the same run. The functions run
+# as installed copies of the release binaries as shipped (stripped), not from the build folder.
 #  1. cold start of every function in CGI, pipe and OpenFaaS modes on a signed 25 KB pull_request.edited it
-#     verifies, decodes and ignores, against a C program that reads stdin and writes a line;
-#  2. CGI throughput and p99 under nginx + fcgiwrap (wrk) against a C CGI program, update-branch and then
+#     verifies, decodes and ignores, against a C program that reads stdin and writes a line, linked
+#     dynamically and statically;
+#  2. the same event in CGI mode against a native program doing the same work (static C: HMAC-SHA256
+#     with OpenSSL's SHA-256, the whole body parsed by jansson, one JSON answer);
+#  3. peak memory on events that make GitHub calls, against the GitHub emulator;
+#  4. CGI throughput and p99 under nginx + fcgiwrap (wrk) against a C CGI program, update-branch and then
 #     every function on a pull_request.edited they decode or ignore;
-#  3. warm Lambda invocations through a local Runtime API, against the same loop in C with libcurl.
-# Usage: bench/run-all.sh [runs-per-round] [rounds]   (default 100 × 3; about 3 minutes after the build)
+#  5. warm Lambda invocations through a local Runtime API, against the same loop in C with libcurl.
+# Usage: bench/run-all.sh [runs-per-round] [rounds]   (default 100 × 3; about 12 minutes with the builds)
 # FUNCTIONS="a b" and MODES="cgi pipe" narrow the cold-start table; SKIP_LOAD=1 skips the load run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +24,23 @@ if [ -n "${FUNCTIONS:-}" ]; then read -r -a functions <<< "$FUNCTIONS"
 else for dir in functions/*/; do functions+=("$(basename "$dir")"); done; fi
 read -r -a modes <<< "${MODES:-cgi pipe openfaas}"
 for f in "${functions[@]}" switchyard; do swift build "${flags[@]}" --product "$f" 2>&1 | grep -E "error" || true; done
-bin=$(swift build "${flags[@]}" --show-bin-path)
-cc -O2 -o "$out/floor" bench/floor.c
+built=$(swift build "${flags[@]}" --show-bin-path)
+# Installed copies, as a package ships them: stripped, then written by install(1) and only read after.
+# How a binary's file was written matters on this kernel: a file written in large chunks (a linker's
+# or strip's output) sits in the page cache in large folios, and a process mapping it takes fewer
+# faults but counts more resident memory. The C programs are installed the same way as the functions.
+bin=$(pwd)/$out/installed
+rm -rf "$bin" "$out/linked"; mkdir -p "$bin" "$out/linked"
+for f in "${functions[@]}" switchyard; do strip -o "$out/linked/$f" "$built/$f"; install -m 0755 "$out/linked/$f" "$bin/$f"; done
+cc -O2 -o "$out/linked/floor" bench/floor.c
+cc -O2 -static -o "$out/linked/floor-static" bench/floor.c
+# The native same-work program needs libjansson-dev and libssl-dev (static libraries).
+samework=
+if cc -O2 -Wno-deprecated-declarations -static -o "$out/linked/samework" bench/samework.c -ljansson -lcrypto >/dev/null 2>&1; then
+  samework=$out/samework
+fi
+for c in floor floor-static samework; do [ -f "$out/linked/$c" ] && install -m 0755 "$out/linked/$c" "$out/$c"; done
+rm -rf "$out/linked"
 cc -O2 -o "$out/runloop" bench/runloop.c
 
 secret=bench-secret
@@ -44,7 +64,7 @@ sig=$(cat "$out/signature")
 size=$(stat -c %s "$out/payload.json")
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-measure() {  # measure <mode> <function>: prints "median_ms floor_ms peak_kib"
+measure() {  # measure <mode> <function>: prints "median_ms floor_ms static_floor_ms peak_kib"
   local mode=$1 f=$2 input=$out/payload.json
   local -a env=(GITHUB_WEBHOOK_SECRET=$secret SWITCHYARD_LOG_LEVEL=error GITHUB_API_URL=http://127.0.0.1:9
                 SWITCHYARD_FUNCTIONS_DIR="$(pwd)/functions")
@@ -56,29 +76,59 @@ measure() {  # measure <mode> <function>: prints "median_ms floor_ms peak_kib"
                     Http_X_Github_Delivery=bench Http_X_Hub_Signature_256=$sig) ;;
     pipe) input=$out/envelope.json ;;
   esac
-  local fl=() fn=() peak=0
+  local fl=() fs=() fn=() peak=0
   for ((i = 0; i < rounds; i++)); do
     read -r a _ _ < <(env -i "${env[@]}" "$out/runloop" "$runs" "$input" "$out/floor")
+    read -r c _ _ < <(env -i "${env[@]}" "$out/runloop" "$runs" "$input" "$out/floor-static")
     read -r b rss fails < <(env -i "${env[@]}" "$out/runloop" "$runs" "$input" "$bin/$f")
-    fl+=("$a"); fn+=("$b"); (( rss > peak )) && peak=$rss
+    fl+=("$a"); fs+=("$c"); fn+=("$b"); (( rss > peak )) && peak=$rss
   done
-  echo "$(median "${fn[@]}") $(median "${fl[@]}") $peak"
+  echo "$(median "${fn[@]}") $(median "${fl[@]}") $(median "${fs[@]}") $peak"
 }
 
 echo "Switchyard benchmarks — $(date -u +%Y-%m-%d), $(nproc) cores, $(swift --version 2>/dev/null | head -1)"
 echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "Cold start: signed ${size}-byte pull_request.edited webhook, verified and ignored (decoded by the functions that act on pull_request), median of $rounds rounds × $runs execs"
-printf '| %-15s | %-8s | %9s | %9s | %7s | %9s |\n' function mode "per exec" floor ratio "peak RSS"
-printf '|%s|%s|%s|%s|%s|%s|\n' "-----------------" "----------" "-----------" "-----------" "---------" "-----------"
+printf '| %-15s | %-8s | %9s | %9s | %7s | %9s | %7s | %9s |\n' function mode "per exec" "C floor" ratio "static C" ratio "peak RSS"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' "-----------------" "----------" "-----------" "-----------" "---------" "-----------" "---------" "-----------"
 for f in "${functions[@]}"; do
   for mode in "${modes[@]}"; do
-    read -r ms floor kib < <(measure "$mode" "$f")
-    printf '| %-15s | %-8s | %6.3f ms | %6.3f ms | %6.2f× | %5.1f MiB |\n' "$f" "$mode" "$ms" "$floor" \
-      "$(awk -v a="$ms" -v b="$floor" 'BEGIN {print a / b}')" "$(awk -v k="$kib" 'BEGIN {print k / 1024}')"
+    read -r ms floor sfloor kib < <(measure "$mode" "$f")
+    printf '| %-15s | %-8s | %6.3f ms | %6.3f ms | %6.2f× | %6.3f ms | %6.2f× | %5.1f MiB |\n' "$f" "$mode" "$ms" "$floor" \
+      "$(awk -v a="$ms" -v b="$floor" 'BEGIN {print a / b}')" "$sfloor" "$(awk -v a="$ms" -v b="$sfloor" 'BEGIN {print a / b}')" \
+      "$(awk -v k="$kib" 'BEGIN {print k / 1024}')"
   done
 done
 echo
+# The same event against the native program doing the same work, in the same interleaved rounds. A
+# function that answers with the event's action decoded the payload (goal ≤ 2.0×); one that answers
+# without it ignored the event after verifying it (goal ≤ 1.3×).
+cgi_env() {  # cgi_env <payload> <signature> <event>: the CGI environment for one signed delivery
+  echo GITHUB_WEBHOOK_SECRET=$secret SWITCHYARD_LOG_LEVEL=error GITHUB_API_URL=http://127.0.0.1:9 \
+    SWITCHYARD_FUNCTIONS_DIR="$(pwd)/functions" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST CONTENT_TYPE=application/json \
+    CONTENT_LENGTH=$(stat -c %s "$1") HTTP_X_GITHUB_EVENT=$3 HTTP_X_GITHUB_DELIVERY=bench HTTP_X_HUB_SIGNATURE_256=$2
+}
+if [ -n "$samework" ]; then
+  echo "Against the native same-work program (static C: HMAC-SHA256 on OpenSSL's SHA-256, the whole body parsed by jansson, one JSON answer), CGI, same event, median of $rounds interleaved rounds × $runs execs"
+  printf '| %-15s | %-8s | %9s | %9s | %7s | %6s |\n' function path "per exec" "same work" ratio goal
+  printf '|%s|%s|%s|%s|%s|%s|\n' "-----------------" "----------" "-----------" "-----------" "---------" "--------"
+  read -r -a senv < <(cgi_env "$out/payload.json" "$sig" pull_request)
+  for f in "${functions[@]}"; do
+    if env -i "${senv[@]}" "$bin/$f" < "$out/payload.json" 2>/dev/null | grep -q '"action":"edited"'; then path=decoded goal=2.0; else path=ignored goal=1.3; fi
+    fn=(); sw=()
+    for ((i = 0; i < rounds; i++)); do
+      read -r a _ _ < <(env -i "${senv[@]}" "$out/runloop" "$runs" "$out/payload.json" "$samework")
+      read -r b _ _ < <(env -i "${senv[@]}" "$out/runloop" "$runs" "$out/payload.json" "$bin/$f")
+      sw+=("$a"); fn+=("$b")
+    done
+    ms=$(median "${fn[@]}"); base=$(median "${sw[@]}")
+    printf '| %-15s | %-8s | %6.3f ms | %6.3f ms | %6.2f× | ≤ %.1f× |\n' "$f" "$path" "$ms" "$base" "$(awk -v a="$ms" -v b="$base" 'BEGIN {print a / b}')" "$goal"
+  done
+  echo
+else
+  echo "Native same-work program: skipped (needs libjansson-dev and libssl-dev for a static link)"; echo
+fi
 # The policy file is read by libyaml when an event needs it: sla-check reads it for every pull_request.
 policy=functions/label-deploy/label-deploy.sample.yaml
 if [ -z "${FUNCTIONS:-}" ] || [[ " ${functions[*]} " == *" sla-check "* ]]; then
@@ -134,13 +184,34 @@ printf '| %-15s | %10s |\n' binary stripped
 printf '|%s|%s|\n' "-----------------" "------------"
 total=0
 for f in "${functions[@]}" switchyard; do
-  strip -o "$out/stripped-$f" "$bin/$f"
-  bytes=$(stat -c %s "$out/stripped-$f")
+  bytes=$(stat -c %s "$bin/$f")
   [ "$f" = switchyard ] || total=$((total + bytes))
   printf '| %-15s | %6.1f MiB |\n' "$f" "$(awk -v b="$bytes" 'BEGIN {print b / 1048576}')"
-  rm -f "$out/stripped-$f"
 done
 printf '| %-15s | %6.1f MiB |\n' "the ${#functions[@]} apart" "$(awk -v b="$total" 'BEGIN {print b / 1048576}')"
+echo
+# Peak memory where the functions talk to GitHub: the emulator's demo world, real HTTP over loopback.
+swift build --product github-emulator 2>&1 | grep -E "error" || true
+port=$((20000 + RANDOM % 20000))
+.build/debug/github-emulator --demo --port "$port" > "$out/emulator.log" 2>&1 &
+emulator=$!
+trap 'kill $emulator 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q listening "$out/emulator.log" 2>/dev/null && break; sleep 0.1; done
+mkdir -p "$out/gh"
+printf 'defaults:\n  cla:\n    sign-url: https://cla.example.com/acme\n    signers:\n      list: [maint-mona]\n' > "$out/gh/config.yaml"
+python3 bench/github-events.py "http://127.0.0.1:$port" "$out/gh" "$secret"
+echo "Events that make GitHub calls: peak memory (the GitHub emulator, a debug build, over loopback; token auth; 20 execs each, CGI; the time is mostly the emulator's)"
+printf '| %-15s | %-37s | %9s | %9s | %8s |\n' function event "per exec" "peak RSS" failures
+printf '|%s|%s|%s|%s|%s|\n' "-----------------" "---------------------------------------" "-----------" "-----------" "----------"
+for pair in "sla-check opened" "housekeeping opened" "update-branch comment"; do
+  read -r f name <<< "$pair"
+  [ -z "${FUNCTIONS:-}" ] || [[ " ${functions[*]} " == *" $f "* ]] || continue
+  read -r -a genv < <(cgi_env "$out/gh/$name.json" "$(cat "$out/gh/$name.sig")" "$(cat "$out/gh/$name.event")")
+  genv+=(GITHUB_API_URL=http://127.0.0.1:$port GITHUB_TOKEN=demo-token SWITCHYARD_CONFIG="$out/gh/config.yaml")
+  read -r ms kib fails < <(env -i "${genv[@]}" "$out/runloop" 20 "$out/gh/$name.json" "$bin/$f")
+  printf '| %-15s | %-37s | %6.3f ms | %5.1f MiB | %8s |\n' "$f" "$(cat "$out/gh/$name.label")" "$ms" "$(awk -v k="$kib" 'BEGIN {print k / 1024}')" "$fails"
+done
+kill $emulator 2>/dev/null || true
 echo
 if [ "${SKIP_LOAD:-}" = 1 ]; then
   :
@@ -152,7 +223,8 @@ else
 fi
 if [ "${SKIP_LOAD:-}" != 1 ] && echo "#include <curl/curl.h>" | cc -E - >/dev/null 2>&1 && command -v python3 >/dev/null; then
   echo
-  bench/lambda-warm.sh 2000 update-branch
-  bench/lambda-warm.sh 2000 sla-check
+  BIN=$bin bench/lambda-warm.sh 2000 update-branch
+  BIN=$bin bench/lambda-warm.sh 2000 sla-check
 fi
+echo; echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "${SKIP_LOAD:-}" = 1 ] || { echo; echo "GitHub requests per operation: see bench/README.md (each is asserted by a test)."; }

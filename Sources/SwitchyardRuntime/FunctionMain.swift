@@ -11,15 +11,16 @@ import Musl
 /// Lambda when `AWS_LAMBDA_RUNTIME_API` is set, CGI when `GATEWAY_INTERFACE` is, the OpenFaaS classic
 /// watchdog when `Http_Method` is, and a local pipe otherwise.
 public enum FunctionMain {
-    /// `arguments` defaults to the process's; they are read only when there are any, since the
-    /// standard library builds `CommandLine.arguments` as Strings on first use and a CGI or Lambda
-    /// process has none.
+    /// `arguments` defaults to the process's. Options belong to pipe mode only: a CGI server may pass a
+    /// query string without `=` as arguments (RFC 3875 §4.4, Apache does), which is the sender's text,
+    /// not the operator's. They are read only when there are any, since the standard library builds
+    /// `CommandLine.arguments` as Strings on first use.
     public static func run(_ capability: some Capability, arguments given: [String]? = nil) -> Never {
-        let arguments = given ?? (CommandLine.argc > 1 ? CommandLine.arguments : [])
         // A reader that goes away (a web server timing out) must not kill the process mid-write.
         signal(SIGPIPE, SIG_IGN)
         let env = Environment.process()
         let mode = detectMode(env)
+        let arguments = mode != .pipe ? [] : given ?? (CommandLine.argc > 1 ? CommandLine.arguments : [])
         var options: PipeOptions
         do { options = try PipeOptions(arguments.dropFirst()) } catch {
             FileDescriptor.standardError.write(Array("\(capability.name): \(error.message)\n\n\(PipeOptions.usage(capability.name))".utf8))

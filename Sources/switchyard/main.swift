@@ -42,7 +42,9 @@ func run(_ name: String, _ arguments: [String]) -> Never {
     }
 }
 
-let arguments = CommandLine.arguments
+// Under CGI the arguments after the name are a query string's words (RFC 3875 §4.4), chosen by whoever
+// sends the request: they must not choose the function.
+let arguments = getenv("GATEWAY_INTERFACE") != nil ? Array(CommandLine.arguments.prefix(1)) : CommandLine.arguments
 let invoked = arguments.first.map { String($0.split(separator: "/").last ?? "") } ?? ""
 if names.contains(invoked) {
     run(invoked, arguments)

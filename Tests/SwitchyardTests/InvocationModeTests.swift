@@ -13,7 +13,7 @@ struct InvocationModeTests {
     // MARK: CGI
 
     func cgi(body: [UInt8], headers: [String: String], extra: [String: String] = [:], contentLength: String? = nil,
-             closeStdin: Bool = true) throws -> (status: Int, json: JSON?, run: Support.Run) {
+             closeStdin: Bool = true, arguments: [String] = [], binary: String = "update-branch") throws -> (status: Int, json: JSON?, run: Support.Run) {
         var env: [String: String] = ["GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "POST", "SERVER_PROTOCOL": "HTTP/1.1",
                                      "CONTENT_LENGTH": contentLength ?? "\(body.count)", "SCRIPT_NAME": "/update-branch"]
         for (k, v) in headers {
@@ -21,7 +21,7 @@ struct InvocationModeTests {
             else { env["HTTP_" + k.uppercased().replacingOccurrences(of: "-", with: "_")] = v }
         }
         for (k, v) in extra { env[k] = v }
-        let r = try Support.run("update-branch", environment: env, stdin: body, closeStdin: closeStdin, timeout: 20)
+        let r = try Support.run(binary, arguments: arguments, environment: env, stdin: body, closeStdin: closeStdin, timeout: 20)
         let parts = r.stdout.components(separatedBy: "\r\n\r\n")
         let head = parts.first ?? ""
         let status = head.split(separator: "\r\n").first { $0.hasPrefix("Status: ") }.flatMap { Int($0.dropFirst(8).prefix(3)) } ?? -1
@@ -42,6 +42,22 @@ struct InvocationModeTests {
         #expect(r.json?["delivery"]?.string == "d-1")
         #expect(r.run.stdout.hasPrefix("Status: 200 OK\r\n"))
         #expect(r.run.status == 0)
+    }
+
+    /// Apache passes a query string without `=` to a CGI program as arguments (RFC 3875 §4.4). They are
+    /// the sender's words: no option parsing (no usage text instead of a CGI answer, no exit 2), and in
+    /// the multi-call binary they do not choose the function.
+    @Test func cgiIgnoresQueryArguments() throws {
+        for arguments in [["zzz"], ["--help"], ["--event", "issue_comment"], ["--dry-run"]] {
+            let r = try cgi(body: ping, headers: githubHeaders(ping), extra: ["GITHUB_WEBHOOK_SECRET": secret], arguments: arguments)
+            #expect(r.status == 200, "\(arguments)")
+            #expect(r.json?["function"]?.string == "update-branch", "\(arguments)")
+            #expect(r.run.status == 0, "\(arguments)")
+        }
+        let chosen = try cgi(body: ping, headers: githubHeaders(ping), extra: ["GITHUB_WEBHOOK_SECRET": secret, "SWITCHYARD_FUNCTION": "update-branch"],
+                             arguments: ["sla-check"], binary: "switchyard")
+        #expect(chosen.status == 200)
+        #expect(chosen.json?["function"]?.string == "update-branch")
     }
 
     @Test func cgiRotatedSecretsAndFiles() throws {

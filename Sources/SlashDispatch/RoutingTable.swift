@@ -1,5 +1,6 @@
 import SwitchyardCore
 import SwitchyardGitHub
+import SwitchyardRuntime
 
 #if canImport(Glibc)
 import Glibc
@@ -15,24 +16,53 @@ public struct RoutingTable: Sendable {
     public init(manifests: [FunctionManifest]) { self.manifests = manifests.sorted { $0.name < $1.name } }
 
     /// Loads the manifests. Throws `misconfigured` when none are found or one is invalid.
-    /// `triggersOnly` skips the command documentation (routing a plain event needs none of it).
+    /// `triggersOnly` skips the command documentation (routing a plain event needs none of it). With a
+    /// `cacheDirectory`, a triggers-only table is also kept there, named by a digest of every manifest's
+    /// bytes and of this executable's identity: the next process that reads the same files (every event,
+    /// for slash-dispatch) skips the YAML. A changed manifest or binary is a different name, so a cached
+    /// table is never stale; the folder must be this user's own (`Files.privateDirectory`).
     public static func load(directory: String?, binaryDirectory: String, excluding own: String,
-                            triggersOnly: Bool = false) throws(SwitchyardError) -> RoutingTable {
+                            triggersOnly: Bool = false, cacheDirectory: String? = nil) throws(SwitchyardError) -> RoutingTable {
         let candidates = directory.map { [$0] } ?? [
             binaryDirectory + "/functions", binaryDirectory + "/../functions",
             binaryDirectory + "/../../functions", binaryDirectory + "/../../../functions",
         ]
         for dir in candidates {
             guard let names = list(dir), !names.isEmpty else { continue }
-            var manifests: [FunctionManifest] = []
+            var files: [(name: String, bytes: [UInt8])] = []
             for name in names where name != own {
                 guard let bytes = Files.read("\(dir)/\(name)/function.yaml", limit: 1 << 20) else { continue }
+                files.append((name, bytes))
+            }
+            guard !files.isEmpty else { continue }
+            let cache = triggersOnly ? cacheDirectory.flatMap { Files.privateDirectory($0) == nil ? Self.cachePath($0, dir: dir, own: own, files: files) : nil } : nil
+            if let cache, let bytes = Files.read(cache, limit: 1 << 20, privateOnly: true), let list = (try? JSON.parse(bytes))?.array {
+                let manifests = list.compactMap(FunctionManifest.init(triggersJSON:))
+                if manifests.count == list.count, manifests.count == files.count { return RoutingTable(manifests: manifests) }
+            }
+            var manifests: [FunctionManifest] = []
+            for (name, bytes) in files {
                 do { manifests.append(try FunctionManifest(yaml: String(decoding: bytes, as: UTF8.self), sections: triggersOnly ? ["triggers"] : nil)) }
                 catch { throw SwitchyardError(.misconfigured, "\(dir)/\(name)/function.yaml: \(error.message)") }
             }
-            if !manifests.isEmpty { return RoutingTable(manifests: manifests) }
+            if let cache { Files.writeAtomically(cache, Array(JSON.array(manifests.map(\.triggersJSON)).encoded().utf8)) }
+            return RoutingTable(manifests: manifests)
         }
         throw .misconfigured("no function manifests found; set SWITCHYARD_FUNCTIONS_DIR to the folder holding <name>/function.yaml")
+    }
+
+    /// The cache file for these manifests: a digest of the folder, the excluded name, every file's name
+    /// and bytes, and this executable's inode, size and modification time (a new build may read
+    /// manifests differently).
+    static func cachePath(_ cacheDirectory: String, dir: String, own: String, files: [(name: String, bytes: [UInt8])]) -> String? {
+        var st = stat()
+        guard stat("/proc/self/exe", &st) == 0 else { return nil }
+        var key = Array("routes-v1\0\(dir)\0\(own)\0\(st.st_ino) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)\0".utf8)
+        for f in files {
+            key += Array("\(f.name)\0\(f.bytes.count)\0".utf8)
+            key += f.bytes
+        }
+        return "\(cacheDirectory)/routes-\(Verification.sha256Hex(key).prefix(32)).json"
     }
 
     static func list(_ dir: String) -> [String]? {

@@ -60,7 +60,9 @@ public struct SlashDispatch: Capability {
     func table(triggersOnly: Bool = false) throws -> RoutingTable {
         if let t = tables.state.withLock({ $0.full ?? (triggersOnly ? $0.triggers : nil) }) { return t }
         let t = try RoutingTable.load(directory: variable("SWITCHYARD_FUNCTIONS_DIR"), binaryDirectory: binaryDirectory,
-                                      excluding: Self.name, triggersOnly: triggersOnly)
+                                      excluding: Self.name, triggersOnly: triggersOnly,
+                                      cacheDirectory: Settings.cacheDirectory(variable("SWITCHYARD_CACHE_DIR"),
+                                                                              temporary: Files.temporaryDirectory(environment: ["TMPDIR": variable("TMPDIR") ?? "/tmp"])))
         tables.state.withLock { if triggersOnly { $0.triggers = t } else { $0.full = t } }
         return t
     }

@@ -54,6 +54,35 @@ public struct FunctionManifest: Sendable, Equatable {
         commands = docs
     }
 
+    /// A manifest holding only what routing a plain event needs, as slash-dispatch caches it.
+    public init(name: String, github: [GitHubTrigger], chatCommands: [String]) {
+        self.name = name; description = ""; self.github = github; self.chatCommands = chatCommands; commands = []
+    }
+
+    /// The triggers as JSON (`name`, `github`, `chat`), the form of slash-dispatch's routing cache.
+    public var triggersJSON: JSON {
+        ["name": .string(name),
+         "github": .array(github.map { ["event": .string($0.event), "actions": .array($0.actions.map(JSON.string)),
+                                        "commands": .array($0.commands.map(JSON.string))] }),
+         "chat": .array(chatCommands.map(JSON.string))]
+    }
+
+    /// The manifest `triggersJSON` wrote, or nil when `json` is not of that shape.
+    public init?(triggersJSON json: JSON) {
+        func strings(_ v: JSON?) -> [String]? {
+            guard let a = v?.array else { return nil }
+            let s = a.compactMap(\.string)
+            return s.count == a.count ? s : nil
+        }
+        guard let name = json["name"]?.string, let list = json["github"]?.array, let chat = strings(json["chat"]) else { return nil }
+        var github: [GitHubTrigger] = []
+        for t in list {
+            guard let event = t["event"]?.string, let actions = strings(t["actions"]), let commands = strings(t["commands"]) else { return nil }
+            github.append(GitHubTrigger(event: event, actions: actions, commands: commands))
+        }
+        self.init(name: name, github: github, chatCommands: chat)
+    }
+
     /// The text with only the named top-level sections; other lines become empty, so line numbers hold.
     static func keeping(_ keys: Set<String>, of text: String) -> String {
         // On the bytes: slash-dispatch does this for every manifest on every event.

@@ -52,6 +52,11 @@ public struct Settings: Sendable {
     public var appKey: String?
     public var appInstallationID: Int?
     public var cacheDirectory: String
+
+    /// `SWITCHYARD_CACHE_DIR`, else a folder per user under the temporary directory.
+    public static func cacheDirectory(_ configured: String?, temporary: String) -> String {
+        configured ?? (temporary + "/switchyard-cache-\(getuid())")
+    }
     /// The login Switchyard writes as, when it should not be asked of GitHub (`SWITCHYARD_BOT_LOGIN`).
     public var botLogin: String?
     /// The Mattermost site (`MATTERMOST_URL`): its origin may receive command answers and notices.
@@ -118,7 +123,7 @@ public struct Settings: Sendable {
         provisionerTokenURL = env["PROVISIONER_TOKEN_URL"]
         appInstallationID = env.int("GITHUB_APP_INSTALLATION_ID")
         // Per user, so that another local user cannot own the default folder; an unsafe folder is refused at use.
-        cacheDirectory = env["SWITCHYARD_CACHE_DIR"] ?? (Files.temporaryDirectory(environment: env.values) + "/switchyard-cache-\(getuid())")
+        cacheDirectory = Self.cacheDirectory(env["SWITCHYARD_CACHE_DIR"], temporary: Files.temporaryDirectory(environment: env.values))
         logLevel = Logger.minimum { env[$0] }
         botLogin = env["SWITCHYARD_BOT_LOGIN"]
         mattermostURL = env["MATTERMOST_URL"]

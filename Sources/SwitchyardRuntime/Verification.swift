@@ -37,6 +37,15 @@ public enum Verification {
         return hex(mac)
     }
 
+    /// SHA-256 of `bytes`, lower-case hex.
+    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        let digest = [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            bytes.withUnsafeBufferPointer { cdigest_sha256($0.baseAddress, $0.count, out.baseAddress!) }
+            count = 32
+        }
+        return hex(digest)
+    }
+
     /// HMAC-SHA256 of contiguous bytes, in one pass over them without a copy (OpenSSL's SHA-256; the
     /// generic `HMAC<SHA256>` costs a cold process more in type metadata than the hashing itself).
     static func hmac(key: [UInt8], message: UnsafeBufferPointer<UInt8>) -> [UInt8] {

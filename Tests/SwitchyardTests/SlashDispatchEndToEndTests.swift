@@ -111,6 +111,58 @@ struct SlashDispatchEndToEndTests {
         #expect(ping.json?["outcome"]?.string == "done")
     }
 
+    /// The triggers-only routing table is cached under a name made from every manifest's bytes (and the
+    /// binary's identity): a second event reads no YAML, a changed or added manifest is a new name and is
+    /// honoured at once, a damaged cache file is replaced, and a folder others may write is not used.
+    @Test func routingTableIsCachedByContent() throws {
+        let (gh, url) = try world()
+        let fm = FileManager.default
+        let work = NSTemporaryDirectory() + "routes-\(UUID().uuidString.prefix(8))"
+        let functions = work + "/functions", cache = work + "/cache"
+        try fm.createDirectory(atPath: functions, withIntermediateDirectories: true)
+        for name in try fm.contentsOfDirectory(atPath: Support.packageRoot + "/functions") {
+            try fm.createDirectory(atPath: functions + "/" + name, withIntermediateDirectories: true)
+            try fm.copyItem(atPath: Support.packageRoot + "/functions/\(name)/function.yaml", toPath: functions + "/\(name)/function.yaml")
+        }
+        defer { try? fm.removeItem(atPath: work) }
+        let extra = ["SWITCHYARD_FUNCTIONS_DIR": functions, "SWITCHYARD_CACHE_DIR": cache]
+        let edited = gh.pullRequestEvent(full, 1, action: "edited")
+        func cached() -> [String] { ((try? fm.contentsOfDirectory(atPath: cache)) ?? []).filter { $0.hasPrefix("routes-") }.sorted() }
+
+        var r = try deliver(gh, url, event: "pull_request", edited, config: try config(), extra: extra)
+        #expect(r.json?["message"]?.string == "no function handles pull_request.edited", "\(r.stdout)")
+        let first = cached()
+        #expect(first.count == 1)
+        let table = try JSON.parse(Array(try #require(fm.contents(atPath: cache + "/" + first[0]))))
+        #expect(table.array?.compactMap { $0["name"]?.string }.contains("sla-check") == true)
+        r = try deliver(gh, url, event: "pull_request", edited, config: try config(), extra: extra)
+        #expect(r.json?["message"]?.string == "no function handles pull_request.edited")
+        #expect(cached() == first)
+
+        // A damaged cache file is read as a miss and written again.
+        try Array("not a table".utf8).withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: cache + "/" + first[0])) }
+        r = try deliver(gh, url, event: "pull_request", edited, config: try config(), extra: extra)
+        #expect(r.json?["message"]?.string == "no function handles pull_request.edited")
+        #expect((try? JSON.parse(Array(fm.contents(atPath: cache + "/" + first[0]) ?? Data())))?.array?.isEmpty == false)
+
+        // A new function that takes pull_request.edited: a new table, routed at once.
+        try fm.createDirectory(atPath: functions + "/zz-extra", withIntermediateDirectories: true)
+        try "name: zz-extra\ntriggers:\n  github:\n    - event: pull_request\n      actions: [edited]\n"
+            .write(toFile: functions + "/zz-extra/function.yaml", atomically: true, encoding: .utf8)
+        r = try deliver(gh, url, event: "pull_request", edited, config: try config(), extra: extra)
+        #expect(r.json?["message"]?.string != "no function handles pull_request.edited", "\(r.stdout)")
+        #expect(r.json?["routed"]?.array?.compactMap(\.string).contains("zz-extra") == true, "\(r.stdout)")
+        #expect(cached().count == 2)
+
+        // A cache folder others may write is not trusted: nothing is read from it or written to it.
+        let open = work + "/open"
+        try fm.createDirectory(atPath: open, withIntermediateDirectories: true)
+        chmod(open, 0o777)
+        r = try deliver(gh, url, event: "pull_request", edited, config: try config(), extra: ["SWITCHYARD_FUNCTIONS_DIR": functions, "SWITCHYARD_CACHE_DIR": open])
+        #expect(r.json?["routed"]?.array?.compactMap(\.string).contains("zz-extra") == true)
+        #expect(((try? fm.contentsOfDirectory(atPath: open)) ?? []).isEmpty)
+    }
+
     func mattermost(_ text: String, user: String = "alan", token: String? = nil) -> [UInt8] {
         let t = token ?? self.token
         let encoded = text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!

@@ -17,10 +17,11 @@ public struct RoutingTable: Sendable {
 
     /// Loads the manifests. Throws `misconfigured` when none are found or one is invalid.
     /// `triggersOnly` skips the command documentation (routing a plain event needs none of it). With a
-    /// `cacheDirectory`, a triggers-only table is also kept there, named by a digest of every manifest's
-    /// bytes and of this executable's identity: the next process that reads the same files (every event,
-    /// for slash-dispatch) skips the YAML. A changed manifest or binary is a different name, so a cached
-    /// table is never stale; the folder must be this user's own (`Files.privateDirectory`).
+    /// `cacheDirectory`, a triggers-only table is also kept there with a digest of every manifest's
+    /// bytes, in a file named for the folder and this executable's identity: the next process that reads
+    /// the same files (every event, for slash-dispatch) skips the YAML. A changed manifest does not match
+    /// the digest and a new build is another file, so a cached table is not used stale; the folder must
+    /// be this user's own (`Files.privateDirectory`) and the file owner-only with one link.
     public static func load(directory: String?, binaryDirectory: String, excluding own: String,
                             triggersOnly: Bool = false, cacheDirectory: String? = nil) throws(SwitchyardError) -> RoutingTable {
         let candidates = directory.map { [$0] } ?? [
@@ -35,8 +36,10 @@ public struct RoutingTable: Sendable {
                 files.append((name, bytes))
             }
             guard !files.isEmpty else { continue }
-            let cache = triggersOnly ? cacheDirectory.flatMap { Files.privateDirectory($0) == nil ? Self.cachePath($0, dir: dir, own: own, files: files) : nil } : nil
-            if let cache, let bytes = Files.read(cache, limit: 1 << 20, privateOnly: true), let list = (try? JSON.parse(bytes))?.array {
+            let cache = triggersOnly ? cacheDirectory.flatMap { Files.privateDirectory($0) == nil ? Self.cacheFile($0, dir: dir, own: own) : nil } : nil
+            let digest = cache == nil ? "" : Self.digest(files)
+            if let cache, let bytes = Files.read(cache, limit: 1 << 20, privateOnly: true), let json = try? JSON.parse(bytes),
+               json["digest"]?.string == digest, let list = json["table"]?.array {
                 let manifests = list.compactMap(FunctionManifest.init(triggersJSON:))
                 if manifests.count == list.count, manifests.count == files.count { return RoutingTable(manifests: manifests) }
             }
@@ -45,24 +48,34 @@ public struct RoutingTable: Sendable {
                 do { manifests.append(try FunctionManifest(yaml: String(decoding: bytes, as: UTF8.self), sections: triggersOnly ? ["triggers"] : nil)) }
                 catch { throw SwitchyardError(.misconfigured, "\(dir)/\(name)/function.yaml: \(error.message)") }
             }
-            if let cache { Files.writeAtomically(cache, Array(JSON.array(manifests.map(\.triggersJSON)).encoded().utf8)) }
+            if let cache {
+                // Not fsynced: a torn or empty file does not parse, and is a miss.
+                let json: JSON = ["digest": .string(digest), "table": .array(manifests.map(\.triggersJSON))]
+                Files.writeAtomically(cache, Array(json.encoded().utf8), durable: false)
+            }
             return RoutingTable(manifests: manifests)
         }
         throw .misconfigured("no function manifests found; set SWITCHYARD_FUNCTIONS_DIR to the folder holding <name>/function.yaml")
     }
 
-    /// The cache file for these manifests: a digest of the folder, the excluded name, every file's name
-    /// and bytes, and this executable's inode, size and modification time (a new build may read
-    /// manifests differently).
-    static func cachePath(_ cacheDirectory: String, dir: String, own: String, files: [(name: String, bytes: [UInt8])]) -> String? {
+    /// The cache file for a folder of manifests as this executable reads them: one per folder, excluded
+    /// name and build (device, inode, size, modification and change times; a new build may read
+    /// manifests differently), rewritten when the manifests change.
+    static func cacheFile(_ cacheDirectory: String, dir: String, own: String) -> String? {
         var st = stat()
         guard stat("/proc/self/exe", &st) == 0 else { return nil }
-        var key = Array("routes-v1\0\(dir)\0\(own)\0\(st.st_ino) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)\0".utf8)
+        let build = "\(st.st_dev) \(st.st_ino) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec) \(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)"
+        return "\(cacheDirectory)/routes-\(Verification.sha256Hex(Array("routes-v1\0\(dir)\0\(own)\0\(build)".utf8)).prefix(32)).json"
+    }
+
+    /// A digest of every manifest's name and bytes: the cached table is used only when it matches.
+    static func digest(_ files: [(name: String, bytes: [UInt8])]) -> String {
+        var key: [UInt8] = []
         for f in files {
             key += Array("\(f.name)\0\(f.bytes.count)\0".utf8)
             key += f.bytes
         }
-        return "\(cacheDirectory)/routes-\(Verification.sha256Hex(key).prefix(32)).json"
+        return Verification.sha256Hex(key)
     }
 
     static func list(_ dir: String) -> [String]? {

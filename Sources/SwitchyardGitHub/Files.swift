@@ -15,7 +15,9 @@ public enum Files {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) <= limit else { return nil }
-        if privateOnly && (st.st_uid != getuid() || (st.st_mode & 0o077) != 0) { return nil }
+        // Private: this user's, owner-only, and not a hard link to some other file (another name for
+        // an older copy, which the mode and owner checks would pass).
+        if privateOnly && (st.st_uid != getuid() || (st.st_mode & 0o077) != 0 || st.st_nlink != 1) { return nil }
         var out = [UInt8](repeating: 0, count: Int(st.st_size))
         var got = 0
         while got < out.count {
@@ -27,9 +29,10 @@ public enum Files {
         return Array(out.prefix(got))
     }
 
-    /// Writes a file atomically (temporary file in the same folder, then rename) with `mode`.
+    /// Writes a file atomically (temporary file in the same folder, then rename) with `mode`; `durable`
+    /// flushes it to disk first (a cache whose torn file reads as a miss can skip that).
     @discardableResult
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) -> Bool {
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600, durable: Bool = true) -> Bool {
         let tmp = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { return false }
@@ -40,7 +43,7 @@ public enum Files {
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { ok = false } else { written += n }
         }
-        ok = ok && fsync(fd) == 0
+        ok = ok && (!durable || fsync(fd) == 0)
         close(fd)
         if ok && rename(tmp, path) == 0 { return true }
         unlink(tmp)

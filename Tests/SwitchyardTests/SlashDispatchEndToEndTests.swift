@@ -111,9 +111,10 @@ struct SlashDispatchEndToEndTests {
         #expect(ping.json?["outcome"]?.string == "done")
     }
 
-    /// The triggers-only routing table is cached under a name made from every manifest's bytes (and the
-    /// binary's identity): a second event reads no YAML, a changed or added manifest is a new name and is
-    /// honoured at once, a damaged cache file is replaced, and a folder others may write is not used.
+    /// The triggers-only routing table is cached with a digest of every manifest's bytes, in one file per
+    /// folder and build: a second event reads no YAML, a changed or added manifest misses the digest and
+    /// is honoured at once, a damaged cache file or a hard link is not read, and a folder others may
+    /// write is not used.
     @Test func routingTableIsCachedByContent() throws {
         let (gh, url) = try world()
         let fm = FileManager.default
@@ -134,7 +135,8 @@ struct SlashDispatchEndToEndTests {
         let first = cached()
         #expect(first.count == 1)
         let table = try JSON.parse(Array(try #require(fm.contents(atPath: cache + "/" + first[0]))))
-        #expect(table.array?.compactMap { $0["name"]?.string }.contains("sla-check") == true)
+        #expect(table["table"]?.array?.compactMap { $0["name"]?.string }.contains("sla-check") == true)
+        let digest = try #require(table["digest"]?.string)
         r = try deliver(gh, url, event: "pull_request", edited, config: try config(), extra: extra)
         #expect(r.json?["message"]?.string == "no function handles pull_request.edited")
         #expect(cached() == first)
@@ -143,7 +145,7 @@ struct SlashDispatchEndToEndTests {
         try Array("not a table".utf8).withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: cache + "/" + first[0])) }
         r = try deliver(gh, url, event: "pull_request", edited, config: try config(), extra: extra)
         #expect(r.json?["message"]?.string == "no function handles pull_request.edited")
-        #expect((try? JSON.parse(Array(fm.contents(atPath: cache + "/" + first[0]) ?? Data())))?.array?.isEmpty == false)
+        #expect((try? JSON.parse(Array(fm.contents(atPath: cache + "/" + first[0]) ?? Data())))?["digest"]?.string == digest)
 
         // A new function that takes pull_request.edited: a new table, routed at once.
         try fm.createDirectory(atPath: functions + "/zz-extra", withIntermediateDirectories: true)
@@ -152,14 +154,42 @@ struct SlashDispatchEndToEndTests {
         r = try deliver(gh, url, event: "pull_request", edited, config: try config(), extra: extra)
         #expect(r.json?["message"]?.string != "no function handles pull_request.edited", "\(r.stdout)")
         #expect(r.json?["routed"]?.array?.compactMap(\.string).contains("zz-extra") == true, "\(r.stdout)")
-        #expect(cached().count == 2)
+        #expect(cached() == first)
+        let rewritten = try JSON.parse(Array(try #require(fm.contents(atPath: cache + "/" + first[0]))))
+        #expect(rewritten["digest"]?.string != digest)
+        #expect(rewritten["table"]?.array?.count == table["table"]!.array!.count + 1)
+
+        // A hard link in place of the file (another name for some other copy) is not read. Forged here:
+        // the current digest with a table that routes pull_request.edited to zz-extra again.
+        try "name: zz-extra\ntriggers:\n  github:\n    - event: pull_request\n      actions: [closed]\n"
+            .write(toFile: functions + "/zz-extra/function.yaml", atomically: true, encoding: .utf8)
+        r = try deliver(gh, url, event: "pull_request", edited, config: try config(), extra: extra)
+        #expect(r.json?["message"]?.string == "no function handles pull_request.edited", "\(r.stdout)")
+        let current = try JSON.parse(Array(try #require(fm.contents(atPath: cache + "/" + first[0]))))
+        let forged: JSON = ["digest": current["digest"]!, "table": .array(current["table"]!.array!.map { t in
+            guard t["name"]?.string == "zz-extra" else { return t }
+            return ["name": "zz-extra", "github": [["event": "pull_request", "actions": ["edited"], "commands": []]], "chat": []]
+        })]
+        let other = work + "/other.json"
+        try Array(forged.encoded().utf8).withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: other)) }
+        chmod(other, 0o600)
+        try fm.removeItem(atPath: cache + "/" + first[0])
+        try fm.linkItem(atPath: other, toPath: cache + "/" + first[0])
+        r = try deliver(gh, url, event: "pull_request", edited, config: try config(), extra: extra)
+        #expect(r.json?["message"]?.string == "no function handles pull_request.edited", "a hard-linked table was read: \(r.stdout)")
+        // The same bytes as a file of its own are read (so the link count alone kept them out).
+        try fm.removeItem(atPath: cache + "/" + first[0])
+        try fm.copyItem(atPath: other, toPath: cache + "/" + first[0])
+        chmod(cache + "/" + first[0], 0o600)
+        r = try deliver(gh, url, event: "pull_request", edited, config: try config(), extra: extra)
+        #expect(r.json?["routed"]?.array?.compactMap(\.string).contains("zz-extra") == true, "\(r.stdout)")
 
         // A cache folder others may write is not trusted: nothing is read from it or written to it.
         let open = work + "/open"
         try fm.createDirectory(atPath: open, withIntermediateDirectories: true)
         chmod(open, 0o777)
         r = try deliver(gh, url, event: "pull_request", edited, config: try config(), extra: ["SWITCHYARD_FUNCTIONS_DIR": functions, "SWITCHYARD_CACHE_DIR": open])
-        #expect(r.json?["routed"]?.array?.compactMap(\.string).contains("zz-extra") == true)
+        #expect(r.json?["message"]?.string == "no function handles pull_request.edited", "\(r.stdout)")
         #expect(((try? fm.contentsOfDirectory(atPath: open)) ?? []).isEmpty)
     }
 

@@ -202,7 +202,7 @@ for _ in 0..<8 where !leaked.isEmpty {
 let zombiesLeft = leaked.count
 // The installation token's cache file (beside it, the bot identity read once with the App's JWT).
 let cacheFiles = ((try? FileManager.default.contentsOfDirectory(atPath: host.cacheDirectory)) ?? [])
-    .filter { $0.hasSuffix(".json") && !$0.hasPrefix("identity-") }
+    .filter { $0.hasSuffix(".json") && !$0.hasPrefix("identity-") && !$0.hasPrefix("routes-") }
 let cacheOK = cacheFiles.count == 1 && (try? JSON.parse(Array(FileManager.default.contents(atPath: host.cacheDirectory + "/" + cacheFiles[0]) ?? Data())))?["token"] != nil
 
 say("CGI load, nginx + fcgiwrap, \(connections) connections, \(seconds) s each (wrk)")

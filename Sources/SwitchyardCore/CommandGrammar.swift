@@ -64,27 +64,32 @@ public enum CommandGrammar {
     /// ASCII with no quote, backslash or backtick; nil when it is not (then it is read as text), or
     /// when the name does not end at white space (not a command at all: nil too, and `parse` says so).
     static func plainArgumentCount(_ rest: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard rest.allSatisfy({ $0 < 0x80 && $0 != 0x22 && $0 != 0x27 && $0 != 0x5C && $0 != 0x60 }) else { return nil }
         if let first = rest.first, !isSpace(first) { return nil }
+        // One pass: each token's bytes are checked (plain ASCII, no quote, backslash or backtick) as
+        // it is read, and whether it is an option is decided on the way: `option(_:)` on ASCII bytes,
+        // `KEY=…` with a key of letters, digits, `_`, `.`, `-` that starts with a letter or `_`.
         var count = 0, i = 0
         while i < rest.count {
             while i < rest.count, isSpace(rest[i]) { i += 1 }
             guard i < rest.count else { break }
             let start = i
-            while i < rest.count, !isSpace(rest[i]) { i += 1 }
-            if !isOption(UnsafeBufferPointer(rebasing: rest[start..<i])) { count += 1 }
+            var equals = -1
+            var keyOK = isLetter(rest[i]) || rest[i] == UInt8(ascii: "_")
+            while i < rest.count, !isSpace(rest[i]) {
+                let b = rest[i]
+                if b >= 0x80 || b == 0x22 || b == 0x27 || b == 0x5C || b == 0x60 { return nil }
+                if equals < 0 {
+                    if b == UInt8(ascii: "=") { equals = i }
+                    else if !(isLetter(b) || (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: "-")) { keyOK = false }
+                }
+                i += 1
+            }
+            if !(equals > start && keyOK) { count += 1 }
         }
         return count
     }
 
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
-
-    /// `option(_:)` on ASCII bytes: `KEY=…` with a key of letters, digits, `_`, `.`, `-`, starting with a letter or `_`.
-    static func isOption(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let eq = token.firstIndex(of: UInt8(ascii: "=")), eq > 0 else { return false }
-        guard isLetter(token[0]) || token[0] == UInt8(ascii: "_") else { return false }
-        return token[..<eq].allSatisfy { isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
-    }
 
     /// Calls `visit` with every line that can hold a command: not in a fence or an indented code
     /// block, not in an HTML comment, starting (after up to three spaces) with `/`.
@@ -94,8 +99,7 @@ public enum CommandGrammar {
         bytes.withUnsafeBufferPointer { buf in
             var start = 0
             while start <= buf.count {
-                var end = start
-                while end < buf.count, buf[end] != 0x0A { end += 1 }
+                let end = ByteScan.first(0x0A, 0x0A, in: buf, from: start)
                 defer { start = end + 1 }
                 let raw = UnsafeBufferPointer(rebasing: buf[start..<end])
                 var indent = 0
@@ -227,9 +231,11 @@ public enum CommandGrammar {
             var out: [UInt8] = []
             out.reserveCapacity(src.count)
             // Up to the first CR or `<!--` nothing changes: copied in one step.
-            var i = 0
-            while i < src.count, src[i] != 0x0D,
-                  !(src[i] == 0x3C && i + 3 < src.count && src[i + 1] == 0x21 && src[i + 2] == 0x2D && src[i + 3] == 0x2D) { i += 1 }
+            var i = ByteScan.first(0x0D, 0x3C, in: src, from: 0)
+            while i < src.count, src[i] == 0x3C,
+                  !(i + 3 < src.count && src[i + 1] == 0x21 && src[i + 2] == 0x2D && src[i + 3] == 0x2D) {
+                i = ByteScan.first(0x0D, 0x3C, in: src, from: i + 1)
+            }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: src[..<i]))
             var inComment = false
             var commentStart = 0
@@ -308,5 +314,25 @@ extension Substring {
         var s = self.drop { $0.isWhitespace }
         while let l = s.last, l.isWhitespace { s = s.dropLast() }
         return s
+    }
+}
+
+/// Finding bytes eight at a time (the has-zero-byte test on each word).
+enum ByteScan {
+    /// The index of the first `a` or `b` at or after `from`, or `buf.count` when there is none.
+    static func first(_ a: UInt8, _ b: UInt8, in buf: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+        var i = from
+        if let base = buf.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            let wa = ones &* UInt64(a), wb = ones &* UInt64(b)
+            while i + 8 <= buf.count {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let x = w ^ wa, y = w ^ wb
+                if (((x &- ones) & ~x) | ((y &- ones) & ~y)) & highs != 0 { break }
+                i += 8
+            }
+        }
+        while i < buf.count, buf[i] != a, buf[i] != b { i += 1 }
+        return i
     }
 }

@@ -142,7 +142,8 @@ private extension String {
 struct CommandGrammarDifferentialTests {
     static let pieces = ["/", "/update-branch", "/cherry-pick release-8.0", "/e2e-test A=1 'b c'", "\n", "\r\n", "\r", " ", "   ", "    ", "\t",
                          "```", "~~~", "````", "`", "``", ">", "<!--", "-->", "-", "x", "é", "e\u{301}", "\u{00A0}", "\u{3000}",
-                         "\u{201C}", "\u{201D}", "\"", "'", "\\", "/Update_Branch", "/path/like", "/cmd:", "😀", "\u{FFFC}"]
+                         "\u{201C}", "\u{201D}", "\"", "'", "\\", "/Update_Branch", "/path/like", "/cmd:", "😀", "\u{FFFC}",
+                         "/other-cmd K=v x.y=1 =z 9a=b _u=1 -k=v a=", " A=1", "=", "B.c-d=2"]
     // Left out on purpose: a combining mark straight after a quote or a backslash. The reference read
     // the pair as one character (no longer a quote); the scalar walk reads the quote, then the mark.
 

@@ -83,7 +83,7 @@ public struct SlashDispatch: Capability {
     public func plan(event: WebhookEvent, context: CapabilityContext) throws -> Plan {
         let comment = CommentTrigger(event)
         // Whether the comment holds any command at all, counted on the bytes (nothing is read as text yet).
-        let hasCommands = comment.map { CommandGrammar.scan($0.body, keeping: []).requests > 0 } ?? false
+        let hasCommands = comment.map { CommandGrammar.asksForAnything($0.body) } ?? false
         // Commands need their documentation (aliases, default permissions); a plain event needs only the triggers.
         let table = try table(triggersOnly: !hasCommands)
         var commands: [Command] = []

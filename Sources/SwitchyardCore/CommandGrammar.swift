@@ -15,8 +15,23 @@ public enum CommandGrammar {
         var result: [Command] = []
         forEachCommandLine(body) { line in
             if let command = parse(line) { result.append(command) }
+            return true
         }
         return result
+    }
+
+    /// Whether the comment asks for anything at all, `scan(body, keeping: []).requests > 0`, stopping at
+    /// the first line that does (a long comment is not read to its end to learn that it has commands).
+    public static func asksForAnything(_ body: String) -> Bool {
+        var found = false
+        forEachCommandLine(body) { line in
+            var i = 1
+            while i < line.count, isNameByte(line[i]) { i += 1 }
+            guard i > 1, isLetter(line[1]) else { return true }
+            if plainArgumentCount(UnsafeBufferPointer(rebasing: line[i...])) != nil || parse(line) != nil { found = true }
+            return !found
+        }
+        return found
     }
 
     /// What a comment asks of one function: its commands among `names`, and how many requests the
@@ -30,15 +45,16 @@ public enum CommandGrammar {
             // The name, on the bytes (after the `/`), compared without making a String of it.
             var i = 1
             while i < line.count, isNameByte(line[i]) { i += 1 }
-            guard i > 1, isLetter(line[1]) else { return }
+            guard i > 1, isLetter(line[1]) else { return true }
             let name = UnsafeBufferPointer(rebasing: line[1..<i])
             if !kept.contains(where: { sameName($0, name) }), let count = plainArgumentCount(UnsafeBufferPointer(rebasing: line[i...])) {
                 requests += max(1, count)
-                return
+                return true
             }
-            guard let command = parse(line) else { return }
+            guard let command = parse(line) else { return true }
             requests += max(1, command.arguments.count)
             if names.contains(command.name) { mine.append(command) }
+            return true
         }
         return (mine, requests)
     }
@@ -92,8 +108,8 @@ public enum CommandGrammar {
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
 
     /// Calls `visit` with every line that can hold a command: not in a fence or an indented code
-    /// block, not in an HTML comment, starting (after up to three spaces) with `/`.
-    static func forEachCommandLine(_ body: String, _ visit: (UnsafeBufferPointer<UInt8>) -> Void) {
+    /// block, not in an HTML comment, starting (after up to three spaces) with `/`; until it says false.
+    static func forEachCommandLine(_ body: String, _ visit: (UnsafeBufferPointer<UInt8>) -> Bool) {
         var fence: (char: UInt8, length: Int)? = nil
         let bytes = visibleBytes(body)
         bytes.withUnsafeBufferPointer { buf in
@@ -117,7 +133,7 @@ public enum CommandGrammar {
                 if fence != nil { continue }
                 if indent >= 4 || raw.first == 0x09 { continue }   // indented code block
                 guard line.first == UInt8(ascii: "/") else { continue }   // quoted replies (`>`) and prose alike
-                visit(line)
+                if !visit(line) { return }
             }
         }
     }

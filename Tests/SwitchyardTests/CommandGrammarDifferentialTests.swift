@@ -160,6 +160,7 @@ struct CommandGrammarDifferentialTests {
             let scanned = CommandGrammar.scan(body, keeping: keep)
             #expect(scanned.commands == old.filter { keep.contains($0.name) }, "\(body.debugDescription)")
             #expect(scanned.requests == old.reduce(0) { $0 + max(1, $1.arguments.count) }, "\(body.debugDescription)")
+            #expect(CommandGrammar.asksForAnything(body) == !old.isEmpty, "\(body.debugDescription)")
             if new != old || scanned.requests != old.reduce(0, { $0 + max(1, $1.arguments.count) }) { return }
         }
     }

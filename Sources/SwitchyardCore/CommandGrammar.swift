@@ -25,9 +25,7 @@ public enum CommandGrammar {
     public static func asksForAnything(_ body: String) -> Bool {
         var found = false
         forEachCommandLine(body) { line in
-            var i = 1
-            while i < line.count, isNameByte(line[i]) { i += 1 }
-            guard i > 1, isLetter(line[1]) else { return true }
+            guard let i = nameEnd(line) else { return true }
             if plainArgumentCount(UnsafeBufferPointer(rebasing: line[i...])) != nil || parse(line) != nil { found = true }
             return !found
         }
@@ -43,9 +41,7 @@ public enum CommandGrammar {
         let kept = names.map { Array($0.utf8) }
         forEachCommandLine(body) { line in
             // The name, on the bytes (after the `/`), compared without making a String of it.
-            var i = 1
-            while i < line.count, isNameByte(line[i]) { i += 1 }
-            guard i > 1, isLetter(line[1]) else { return true }
+            guard let i = nameEnd(line) else { return true }
             let name = UnsafeBufferPointer(rebasing: line[1..<i])
             if !kept.contains(where: { sameName($0, name) }), let count = plainArgumentCount(UnsafeBufferPointer(rebasing: line[i...])) {
                 requests += max(1, count)
@@ -63,6 +59,13 @@ public enum CommandGrammar {
         let text = blankInlineCode(Substring(String(decoding: line, as: UTF8.self)))
         guard text.hasPrefix("/") else { return nil }
         return parseLine(text.dropFirst())
+    }
+
+    /// Where the command name after a line's `/` ends, nil when no name starts there (a letter first).
+    static func nameEnd(_ line: UnsafeBufferPointer<UInt8>) -> Int? {
+        var i = 1
+        while i < line.count, isNameByte(line[i]) { i += 1 }
+        return i > 1 && isLetter(line[1]) ? i : nil
     }
 
     /// Whether `bytes` is `name` once normalized as command names are (ASCII lower case, `_` as `-`).

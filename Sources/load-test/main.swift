@@ -77,11 +77,13 @@ _ = cache
 // A signed /update-branch comment, planned in dry-run: reads GitHub (App token, cache), writes nothing.
 let commentID = gh.addComment("acme/widgets", issue: 1, user: "maint-mona", body: "/update-branch")
 let body = gh.commentEvent("acme/widgets", commentID: commentID).encoded()
-let signature = "sha256=" + HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
-    .map { String(format: "%02x", $0) }.joined()
-func script(_ name: String, event: String, body: String) throws -> String {
-    let sig = "sha256=" + HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+/// `X-Hub-Signature-256` for a body.
+func sign(_ body: String) -> String {
+    "sha256=" + HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
         .map { String(format: "%02x", $0) }.joined()
+}
+func script(_ name: String, event: String, body: String) throws -> String {
+    let sig = sign(body)
     let escaped = body.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
     let path = work + "/\(name).lua"
     try """
@@ -94,7 +96,6 @@ func script(_ name: String, event: String, body: String) throws -> String {
         """.write(toFile: path, atomically: true, encoding: .utf8)
     return path
 }
-_ = signature
 // The throughput workload: a signed PR event update-branch verifies and ignores (it acts on comments only, so it
 // answers without decoding the payload; no GitHub call).
 let ignored = try script("ignored", event: "pull_request", body: gh.pullRequestEvent("acme/widgets", 1, action: "opened").encoded())
@@ -148,8 +149,7 @@ func zombies() -> Set<Int> {
 
 /// One request before the load, so that a setup that fails says why instead of counting non-2xx.
 func probe(_ path: String, event: String, body: String) {
-    let sig = "sha256=" + HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
-        .map { String(format: "%02x", $0) }.joined()
+    let sig = sign(body)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
     p.arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", "-H", "Content-Type: application/json", "-H", "X-GitHub-Event: \(event)",
